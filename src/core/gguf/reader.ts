@@ -1,0 +1,173 @@
+// Reads a GGUF header (v2/v3, either byte order) with positioned reads: metadata, tensor infos and
+// the values computed from them. Tensor data is never read.
+import { GgufError } from "./errors";
+import { FileWindow } from "./fileWindow";
+import { ggmlTypeById } from "./ggmlTypes";
+import { tensorKind, tensorLayerIndex } from "./tensorNaming";
+import { GgufFile, GgufMetadataEntry, GgufTensorInfo, GgufValueType } from "./types";
+import { ValueDecoder } from "./valueDecoder";
+
+export interface ReadGgufOptions {
+  /**
+   * Arrays longer than this stay on disk as lazy descriptors (page them with readArrayPage).
+   * Default 4096: vocabularies stay lazy, per-layer arrays are read. Use Infinity to read all.
+   */
+  readonly maxMaterializedArrayLength?: number;
+  /** Index of this file in a split set, stamped on its tensors. Default 0. */
+  readonly shardIndex?: number;
+}
+
+export const DEFAULT_MAX_MATERIALIZED_ARRAY_LENGTH = 4096;
+const GGML_MAX_DIMS = 4;
+const DEFAULT_ALIGNMENT = 32;
+/** Smallest on-disk size of one KV pair (key length, type, 1-byte value) and one tensor info. */
+const MIN_KV_BYTES = 8 + 4 + 1;
+const MIN_TENSOR_INFO_BYTES = 8 + 4 + 4 + 8;
+
+export async function readGgufFile(path: string, options: ReadGgufOptions = {}): Promise<GgufFile> {
+  const w = await FileWindow.open(path);
+  try {
+    return await parseHeader(w, options);
+  } finally {
+    await w.close();
+  }
+}
+
+function swap32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<GgufFile> {
+  await w.load(0, Math.min(24, w.size), "header");
+  if (w.size < 4 || w.buf.toString("latin1", 0, 4) !== "GGUF") {
+    throw new GgufError(w.size < 4 ? "truncated" : "bad-magic", `not a GGUF file: magic is ${JSON.stringify(w.buf.toString("latin1", 0, Math.min(4, w.size)))}`, 0, w.path);
+  }
+  if (w.size < 24) throw new GgufError("truncated", `file is ${w.size} bytes, shorter than a GGUF header`, w.size, w.path);
+  const rawVersion = w.buf.readUInt32LE(4);
+  let littleEndian = true;
+  let version = rawVersion;
+  if (rawVersion !== 2 && rawVersion !== 3 && (swap32(rawVersion) === 2 || swap32(rawVersion) === 3)) {
+    littleEndian = false;
+    version = swap32(rawVersion);
+  }
+  if (version !== 2 && version !== 3) {
+    const v = swap32(rawVersion) === 1 ? 1 : version;
+    throw new GgufError("unsupported-version", `GGUF version ${v} is not supported (only 2 and 3)`, 4, w.path);
+  }
+  const d = new ValueDecoder(w, littleEndian, {
+    maxMaterializedArrayLength: options.maxMaterializedArrayLength ?? DEFAULT_MAX_MATERIALIZED_ARRAY_LENGTH,
+  });
+  d.pos = 8;
+  const tensorCountAt = d.pos;
+  const tensorCount = await d.u64("tensor count");
+  const kvCountAt = d.pos;
+  const kvCount = await d.u64("metadata count");
+  if (tensorCount * MIN_TENSOR_INFO_BYTES > w.size - d.pos) {
+    throw new GgufError("count-too-large", `tensor count ${tensorCount} cannot fit in the file`, tensorCountAt, w.path);
+  }
+  if (kvCount * MIN_KV_BYTES + tensorCount * MIN_TENSOR_INFO_BYTES > w.size - d.pos) {
+    throw new GgufError("count-too-large", `metadata count ${kvCount} cannot fit in the file`, kvCountAt, w.path);
+  }
+
+  const metadata = new Map<string, GgufMetadataEntry>();
+  for (let i = 0; i < kvCount; i++) {
+    const offset = d.pos;
+    const key = await d.string(`key of metadata entry ${i}`);
+    if (metadata.has(key)) throw new GgufError("duplicate-key", `metadata key ${key} appears twice`, offset, w.path);
+    const type = await d.valueType(`value of ${key}`);
+    const value = await d.value(type, key);
+    metadata.set(key, { key, type, value, offset });
+  }
+
+  const alignment = readAlignment(metadata, w.path);
+  const tensorInfoOffset = d.pos;
+  const tensors: GgufTensorInfo[] = new Array<GgufTensorInfo>(tensorCount);
+  const infoOffsets: number[] = new Array<number>(tensorCount);
+  const names = new Set<string>();
+  const shardIndex = options.shardIndex ?? 0;
+  for (let i = 0; i < tensorCount; i++) {
+    const infoAt = d.pos;
+    infoOffsets[i] = infoAt;
+    const name = await d.string(`name of tensor ${i}`);
+    if (names.has(name)) throw new GgufError("duplicate-tensor", `tensor ${name} appears twice`, infoAt, w.path);
+    names.add(name);
+    const dimsAt = d.pos;
+    const nDims = await d.u32(`dimension count of ${name}`);
+    if (nDims > GGML_MAX_DIMS) throw new GgufError("bad-tensor-shape", `tensor ${name} has ${nDims} dimensions (max ${GGML_MAX_DIMS})`, dimsAt, w.path);
+    const shape: number[] = [];
+    let elementCount = 1;
+    for (let k = 0; k < nDims; k++) {
+      const dim = await d.u64(`dimension ${k} of ${name}`);
+      shape.push(dim);
+      elementCount *= dim;
+      if (!Number.isSafeInteger(elementCount)) throw new GgufError("bad-tensor-shape", `tensor ${name} has too many elements`, dimsAt, w.path);
+    }
+    const ggmlType = await d.u32(`type of ${name}`);
+    const offset = await d.u64(`offset of ${name}`);
+    const info = ggmlTypeById(ggmlType);
+    const typeKnown = info !== undefined && info.blockSize > 0;
+    let byteSize: number | undefined;
+    if (typeKnown) {
+      const rowLength = shape.length > 0 ? shape[0] : 1;
+      if (rowLength % info.blockSize !== 0) {
+        throw new GgufError("bad-tensor-shape", `tensor ${name}: row length ${rowLength} is not a multiple of ${info.name}'s block size ${info.blockSize}`, dimsAt, w.path);
+      }
+      byteSize = (elementCount / info.blockSize) * info.typeSize;
+    }
+    tensors[i] = {
+      name, shape, ggmlType,
+      typeName: info?.name ?? `UNKNOWN(${ggmlType})`,
+      typeKnown,
+      offset,
+      fileOffset: 0, // set below, once the data offset is known
+      elementCount,
+      byteSize,
+      bitsPerWeight: byteSize !== undefined && elementCount > 0 ? (byteSize * 8) / elementCount : undefined,
+      layer: tensorLayerIndex(name),
+      kind: tensorKind(name),
+      shardIndex,
+    };
+  }
+  const tensorInfoEnd = d.pos;
+  const tensorDataOffset = Math.ceil(tensorInfoEnd / alignment) * alignment;
+  const placed = tensors.map((t) => ({ ...t, fileOffset: tensorDataOffset + t.offset }));
+  checkTensorPlacement(placed, infoOffsets, alignment, w.size, w.path);
+  return {
+    path: w.path, fileSize: w.size, version, littleEndian, alignment, metadata,
+    tensors: placed, tensorInfoOffset, tensorInfoEnd, tensorDataOffset,
+  };
+}
+
+function readAlignment(metadata: ReadonlyMap<string, GgufMetadataEntry>, path: string): number {
+  const e = metadata.get("general.alignment");
+  if (!e) return DEFAULT_ALIGNMENT;
+  const v = typeof e.value === "bigint" ? Number(e.value) : e.value;
+  const integerTypes = [GgufValueType.UINT8, GgufValueType.UINT16, GgufValueType.UINT32, GgufValueType.UINT64, GgufValueType.INT32];
+  if (!integerTypes.includes(e.type) || typeof v !== "number" || v <= 0 || (v & (v - 1)) !== 0 || v > 1 << 30) {
+    throw new GgufError("bad-alignment", `general.alignment must be a power of two, got ${String(e.value)}`, e.offset, path);
+  }
+  return v;
+}
+
+function checkTensorPlacement(tensors: GgufTensorInfo[], infoOffsets: number[], alignment: number, fileSize: number, path: string): void {
+  const order = tensors.map((_, i) => i).sort((a, b) => tensors[a].offset - tensors[b].offset);
+  let prevEnd = -1;
+  let prevName = "";
+  for (const i of order) {
+    const t = tensors[i];
+    if (t.offset % alignment !== 0) {
+      throw new GgufError("misaligned-tensor", `tensor ${t.name} offset ${t.offset} is not a multiple of the alignment ${alignment}`, infoOffsets[i], path);
+    }
+    if (t.offset < prevEnd) {
+      throw new GgufError("overlapping-tensors", `tensor ${t.name} data (offset ${t.offset}) overlaps ${prevName} (ends at ${prevEnd})`, infoOffsets[i], path);
+    }
+    const end = t.byteSize === undefined ? t.fileOffset : t.fileOffset + t.byteSize;
+    if (end > fileSize || (t.byteSize === undefined && t.fileOffset > fileSize)) {
+      throw new GgufError("tensor-data-past-eof", `tensor ${t.name} data ends at byte ${end}, past the end of the file (${fileSize})`, infoOffsets[i], path);
+    }
+    if (t.byteSize !== undefined) {
+      prevEnd = t.offset + t.byteSize;
+      prevName = t.name;
+    }
+  }
+}

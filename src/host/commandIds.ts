@@ -1,0 +1,25 @@
+// Every command the extension contributes. A unit test checks this list against package.json.
+// (No vscode import, so that test runs in plain Node.)
+export const COMMAND_IDS = [
+  "ggufStudio.showNativeTools",
+  "ggufStudio.rebuildNativeTools",
+  "ggufStudio.inspectModel",
+  "ggufStudio.refreshModels",
+  "ggufStudio.revealModel",
+  "ggufStudio.copyModelPath",
+  "ggufStudio.deleteModel",
+  "ggufStudio.exportSummary",
+  "ggufStudio.quantizeModel",
+  "ggufStudio.showRunHistory",
+  "ggufStudio.evaluateKld",
+  "ggufStudio.openKldChart",
+  "ggufStudio.newRecipe",
+  "ggufStudio.openRecipeEditor",
+  "ggufStudio.optimizeRecipe",
+  "ggufStudio.cleanKldCache",
+  "ggufStudio.editChatTemplate",
+  "ggufStudio.saveTemplateToGguf",
+  "ggufStudio.showTemplateDiff",
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];

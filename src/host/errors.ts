@@ -1,0 +1,18 @@
+import * as vscode from "vscode";
+import { ToolCancelledError } from "../core/native/toolRunner";
+
+export function isCancellation(e: unknown): boolean {
+  return e instanceof ToolCancelledError || e instanceof vscode.CancellationError || (e instanceof Error && e.name === "Canceled");
+}
+
+/** Shows an error to the user; cancellation is silent (the user asked for it). Returns the message shown. */
+export async function reportError(context: string, e: unknown, log?: vscode.LogOutputChannel): Promise<string | undefined> {
+  if (isCancellation(e)) {
+    log?.info(`${context}: cancelled`);
+    return undefined;
+  }
+  const message = `${context}: ${e instanceof Error ? e.message : String(e)}`;
+  log?.error(message);
+  void vscode.window.showErrorMessage(message);
+  return message;
+}

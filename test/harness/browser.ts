@@ -1,0 +1,119 @@
+// Headless Debian Chromium (through playwright-core, never a downloaded browser) showing the
+// code-server workbench with our extension under development and the mocha suite as its tests.
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import type { TrustMode } from "./protocol";
+import { findChromium } from "./paths";
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+];
+
+export interface Workbench {
+  browser: Browser;
+  page: Page;
+  /** Resolves with the code the workbench passed to codeAutomationExit (the mocha run's result). */
+  exitCode: Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface WorkbenchOptions {
+  origin: string;
+  workspace: string;
+  extensionDevelopmentPath: string;
+  extensionTestsPath: string;
+  trust: TrustMode;
+  onLog(line: string): void;
+}
+
+/** The `payload` query parameter is how code-server's workbench takes extension-development arguments. */
+export function workbenchUrl(o: Pick<WorkbenchOptions, "origin" | "workspace" | "extensionDevelopmentPath" | "extensionTestsPath">): string {
+  const remote = (p: string) => `vscode-remote://${new URL(o.origin).host}${p}`;
+  const payload = [
+    ["extensionDevelopmentPath", remote(o.extensionDevelopmentPath)],
+    ["extensionTestsPath", remote(o.extensionTestsPath)],
+  ];
+  return `${o.origin}/?folder=${encodeURIComponent(o.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/**
+ * Answers the "Do you trust the authors of the files in this folder?" prompt as the run demands.
+ * Polls because the dialog appears some time after the workbench loads; stops once answered or when `done`.
+ */
+async function answerTrustPrompt(page: Page, trust: TrustMode, done: Promise<unknown>, onLog: (l: string) => void): Promise<void> {
+  const label = trust === "trusted" ? /Yes, I trust/i : /No, I don.t trust/i;
+  let finished = false;
+  void done.finally(() => (finished = true));
+  const deadline = Date.now() + 60_000;
+  while (!finished && Date.now() < deadline) {
+    try {
+      const button = page.locator(".monaco-dialog-box .dialog-buttons a, .monaco-dialog-box .dialog-buttons button", { hasText: label });
+      if ((await button.count()) > 0) {
+        await button.first().click({ timeout: 5000 });
+        onLog(`[driver] answered the workspace trust prompt: ${trust}`);
+        return;
+      }
+    } catch {
+      // Page navigating or closing; try again.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
+  const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    let resolveExit: (code: number) => void = () => undefined;
+    const exitCode = new Promise<number>((r) => (resolveExit = r));
+    await page.exposeFunction("codeAutomationLog", (type: string, args: unknown[]) => {
+      o.onLog(`[host ${type}] ${args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")}`);
+    });
+    await page.exposeFunction("codeAutomationExit", (code: number) => resolveExit(code));
+    page.on("pageerror", (e) => o.onLog(`[page error] ${e.message}`));
+    await page.goto(workbenchUrl(o), { waitUntil: "domcontentloaded", timeout: 60_000 });
+    void answerTrustPrompt(page, o.trust, exitCode, o.onLog);
+    return {
+      browser,
+      page,
+      exitCode,
+      async close() {
+        await browser.close().catch(() => undefined);
+      },
+    };
+  } catch (e) {
+    await browser.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The first frame (webviews are nested cross-origin iframes, so search every frame) in which
+ * `selector` matches, polling until `timeoutMs`.
+ */
+export async function findFrame(page: Page, frameSelector: string, timeoutMs = 20_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      try {
+        if ((await frame.locator(frameSelector).count()) > 0) return frame;
+      } catch {
+        // Frame detached while we looked.
+      }
+    }
+    if (Date.now() > deadline) {
+      const urls = page.frames().map((f) => f.url().slice(0, 120));
+      throw new Error(`no webview frame contains "${frameSelector}" after ${timeoutMs} ms (frames: ${urls.join(" | ")})`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

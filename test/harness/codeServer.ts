@@ -1,0 +1,164 @@
+// Starts code-server (the real VS Code 1.100 server build) with fresh, throw-away state, and stops it
+// with its whole process group (extension host, file watcher, pty host).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import type { TrustMode } from "./protocol";
+import { requireCodeServer } from "./paths";
+
+export interface CodeServerOptions {
+  /** Temp folder owned by this run: user data, extensions, XDG dirs go inside it. */
+  stateDir: string;
+  /** Extensions dir; defaults to a fresh one inside stateDir. */
+  extensionsDir?: string;
+  trust: TrustMode;
+  /** Extra environment for the server and so for the extension host (e.g. the driver URL). */
+  env: Record<string, string>;
+  logFile: string;
+}
+
+export interface CodeServer {
+  port: number;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** User settings that keep the workbench quiet and deterministic for screenshots. */
+function userSettings(trust: TrustMode): Record<string, unknown> {
+  return {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.enableExperiments": false,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "extensions.autoUpdate": false,
+    "extensions.autoCheckUpdates": false,
+    "extensions.ignoreRecommendations": true,
+    "git.enabled": false,
+    "git.autoRepositoryDetection": false,
+    // Trust stays enabled so restricted mode is real; the driver answers the startup trust prompt.
+    "security.workspace.trust.enabled": true,
+    "security.workspace.trust.startupPrompt": "always",
+    "security.workspace.trust.banner": trust === "untrusted" ? "always" : "never",
+  };
+}
+
+function quietQuit(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+async function waitHealthy(origin: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`code-server exited early with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`code-server did not answer ${origin}/healthz within ${timeoutMs} ms`);
+}
+
+function serverEnv(stateDir: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // Without these code-server writes ~/.config/code-server and ~/.local/share/code-server.
+    XDG_CONFIG_HOME: path.join(stateDir, "xdg-config"),
+    XDG_DATA_HOME: path.join(stateDir, "xdg-data"),
+    XDG_CACHE_HOME: path.join(stateDir, "xdg-cache"),
+    EXTENSIONS_GALLERY: '{"serviceUrl":""}',
+    ...extra,
+  };
+}
+
+/** `code-server --install-extension <vsix>` into `extensionsDir` (a separate, short-lived process). */
+export function installExtension(vsix: string, extensionsDir: string, stateDir: string): string {
+  const entry = requireCodeServer();
+  const r = spawnSync(
+    process.execPath,
+    [entry, "--install-extension", vsix, "--extensions-dir", extensionsDir, "--user-data-dir", path.join(stateDir, "user-data")],
+    { env: serverEnv(stateDir, {}), encoding: "utf8", timeout: 120_000 },
+  );
+  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  if (r.error) throw new Error(`code-server --install-extension could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status}):\n${output}`);
+  return output;
+}
+
+export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
+  const entry = requireCodeServer();
+  const userDataDir = path.join(options.stateDir, "user-data");
+  const extensionsDir = options.extensionsDir ?? path.join(options.stateDir, "extensions");
+  fs.mkdirSync(path.join(userDataDir, "User"), { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, "User", "settings.json"), JSON.stringify(userSettings(options.trust), null, 2));
+
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const args = [
+    entry,
+    "--bind-addr", `127.0.0.1:${port}`,
+    "--auth", "none",
+    "--disable-telemetry",
+    "--disable-update-check",
+    "--disable-getting-started-override",
+    "--user-data-dir", userDataDir,
+    "--extensions-dir", extensionsDir,
+  ];
+  fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const log = fs.openSync(options.logFile, "w");
+  // detached: its own process group, so stop() can end the extension host and helpers with it.
+  const child = spawn(process.execPath, args, {
+    env: serverEnv(options.stateDir, options.env),
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  fs.closeSync(log);
+  try {
+    await waitHealthy(origin, child, 60_000);
+  } catch (e) {
+    killGroup(child, "SIGKILL");
+    throw new Error(`${(e as Error).message}; see ${options.logFile}`);
+  }
+
+  return {
+    port,
+    origin,
+    async stop() {
+      killGroup(child, "SIGTERM");
+      const exited = await Promise.race([quietQuit(child).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      // The group may hold processes that outlive the server itself (e.g. an extension host).
+      killGroup(child, "SIGKILL");
+      if (!exited) await quietQuit(child);
+    },
+  };
+}
