@@ -2,9 +2,10 @@ import * as vscode from "vscode";
 import { COMMAND_IDS } from "./commandIds";
 import { StudioContext, type CommandTable, type Feature } from "./context";
 import { nativeToolsFeature } from "./commands/nativeToolsCommands";
+import { modelsFeature } from "./views/modelsFeature";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
-const FEATURES: Feature[] = [nativeToolsFeature];
+const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature];
 
 export interface GgufStudioApi {
   readonly context: StudioContext;

@@ -1,7 +1,6 @@
 // Headless Debian Chromium (through playwright-core, never a downloaded browser) showing the
 // code-server workbench with our extension under development and the mocha suite as its tests.
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
-import type { TrustMode } from "./protocol";
 import { findChromium } from "./paths";
 
 const CHROMIUM_ARGS = [
@@ -28,7 +27,6 @@ export interface WorkbenchOptions {
   workspace: string;
   extensionDevelopmentPath: string;
   extensionTestsPath: string;
-  trust: TrustMode;
   onLog(line: string): void;
 }
 
@@ -40,30 +38,6 @@ export function workbenchUrl(o: Pick<WorkbenchOptions, "origin" | "workspace" | 
     ["extensionTestsPath", remote(o.extensionTestsPath)],
   ];
   return `${o.origin}/?folder=${encodeURIComponent(o.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
-
-/**
- * Answers the "Do you trust the authors of the files in this folder?" prompt as the run demands.
- * Polls because the dialog appears some time after the workbench loads; stops once answered or when `done`.
- */
-async function answerTrustPrompt(page: Page, trust: TrustMode, done: Promise<unknown>, onLog: (l: string) => void): Promise<void> {
-  const label = trust === "trusted" ? /Yes, I trust/i : /No, I don.t trust/i;
-  let finished = false;
-  void done.finally(() => (finished = true));
-  const deadline = Date.now() + 60_000;
-  while (!finished && Date.now() < deadline) {
-    try {
-      const button = page.locator(".monaco-dialog-box .dialog-buttons a, .monaco-dialog-box .dialog-buttons button", { hasText: label });
-      if ((await button.count()) > 0) {
-        await button.first().click({ timeout: 5000 });
-        onLog(`[driver] answered the workspace trust prompt: ${trust}`);
-        return;
-      }
-    } catch {
-      // Page navigating or closing; try again.
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
@@ -80,7 +54,6 @@ export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
     await page.exposeFunction("codeAutomationExit", (code: number) => resolveExit(code));
     page.on("pageerror", (e) => o.onLog(`[page error] ${e.message}`));
     await page.goto(workbenchUrl(o), { waitUntil: "domcontentloaded", timeout: 60_000 });
-    void answerTrustPrompt(page, o.trust, exitCode, o.onLog);
     return {
       browser,
       page,

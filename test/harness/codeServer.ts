@@ -50,9 +50,10 @@ function userSettings(trust: TrustMode): Record<string, unknown> {
     "extensions.ignoreRecommendations": true,
     "git.enabled": false,
     "git.autoRepositoryDetection": false,
-    // Trust stays enabled so restricted mode is real; the driver answers the startup trust prompt.
+    // Trust stays enabled so restricted mode is real. The startup prompt is refused in test runs
+    // anyway; the trusted suite grants trust through the Workspace Trust editor (see index.ts).
     "security.workspace.trust.enabled": true,
-    "security.workspace.trust.startupPrompt": "always",
+    "security.workspace.trust.startupPrompt": "never",
     "security.workspace.trust.banner": trust === "untrusted" ? "always" : "never",
   };
 }

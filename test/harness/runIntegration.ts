@@ -100,7 +100,6 @@ async function runSuite(suite: SuiteName, args: Args): Promise<SuiteReport> {
       workspace,
       extensionDevelopmentPath: suite === "vsix" ? vsixProbeExtension : repoRoot,
       extensionTestsPath: testsIndex,
-      trust,
       onLog,
     });
     driver.attach(workbench.page);

@@ -14,6 +14,6 @@ export { metadataValue, metadataNumber, metadataString, metadataArrayLength, met
 export { tensorLayerIndex, tensorKind } from "./tensorNaming";
 export { summarizeGguf } from "./summary";
 export type { GgufSummary, GgufArchitectureFacts, GgufGroupStats, GgufTypeCount } from "./summary";
-// export { writeGgufWithMetadata } from "./writer";
-// export type { MetadataEdit, MetadataEdits, WriteGgufOptions, WriteGgufResult } from "./writer";
+export { writeGgufWithMetadata, applyMetadataEdits } from "./writer";
+export type { MetadataEdit, MetadataEdits, WriteGgufOptions, WriteGgufResult } from "./writer";
 export * from "./ggmlTypes";

@@ -4,8 +4,8 @@ import { GgufError } from "./errors";
 import { FileWindow } from "./fileWindow";
 import { ggmlTypeById } from "./ggmlTypes";
 import { tensorKind, tensorLayerIndex } from "./tensorNaming";
-import { GgufFile, GgufMetadataEntry, GgufTensorInfo, GgufValueType } from "./types";
-import { ValueDecoder } from "./valueDecoder";
+import { GgufFile, GgufMetadataEntry, GgufTensorInfo, GgufValue, GgufValueType } from "./types";
+import { fixedValueSize, ValueDecoder } from "./valueDecoder";
 
 export interface ReadGgufOptions {
   /**
@@ -23,6 +23,9 @@ const DEFAULT_ALIGNMENT = 32;
 /** Smallest on-disk size of one KV pair (key length, type, 1-byte value) and one tensor info. */
 const MIN_KV_BYTES = 8 + 4 + 1;
 const MIN_TENSOR_INFO_BYTES = 8 + 4 + 4 + 8;
+const MAX_TENSOR_INFO_TAIL = 4 + GGML_MAX_DIMS * 8 + 4 + 8;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export async function readGgufFile(path: string, options: ReadGgufOptions = {}): Promise<GgufFile> {
   const w = await FileWindow.open(path);
@@ -72,38 +75,45 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
   const metadata = new Map<string, GgufMetadataEntry>();
   for (let i = 0; i < kvCount; i++) {
     const offset = d.pos;
-    const key = await d.string(`key of metadata entry ${i}`);
+    const key = await d.stringFast(`key of metadata entry ${i}`);
     if (metadata.has(key)) throw new GgufError("duplicate-key", `metadata key ${key} appears twice`, offset, w.path);
-    const type = await d.valueType(`value of ${key}`);
-    const value = await d.value(type, key);
+    if (!d.has(12)) await d.prefetch(12, "a metadata value");
+    const type = d.valueTypeSync(`value of ${key}`);
+    let value: GgufValue;
+    const size = fixedValueSize(type);
+    if (size !== undefined && d.has(size)) value = d.scalarSync(type);
+    else if (type === GgufValueType.STRING) value = await d.stringFast(key);
+    else value = await d.value(type, key);
     metadata.set(key, { key, type, value, offset });
   }
 
   const alignment = readAlignment(metadata, w.path);
   const tensorInfoOffset = d.pos;
-  const tensors: GgufTensorInfo[] = new Array<GgufTensorInfo>(tensorCount);
+  const tensors: Mutable<GgufTensorInfo>[] = new Array<Mutable<GgufTensorInfo>>(tensorCount);
   const infoOffsets: number[] = new Array<number>(tensorCount);
   const names = new Set<string>();
   const shardIndex = options.shardIndex ?? 0;
   for (let i = 0; i < tensorCount; i++) {
     const infoAt = d.pos;
     infoOffsets[i] = infoAt;
-    const name = await d.string(`name of tensor ${i}`);
+    const name = await d.stringFast("a tensor name");
     if (names.has(name)) throw new GgufError("duplicate-tensor", `tensor ${name} appears twice`, infoAt, w.path);
     names.add(name);
+    // Everything after the name fits in 4 + 4*8 + 4 + 8 bytes: load it once, then read synchronously.
+    if (!d.has(MAX_TENSOR_INFO_TAIL)) await d.prefetch(MAX_TENSOR_INFO_TAIL, "a tensor info");
     const dimsAt = d.pos;
-    const nDims = await d.u32(`dimension count of ${name}`);
+    const nDims = d.u32Sync("a tensor dimension count");
     if (nDims > GGML_MAX_DIMS) throw new GgufError("bad-tensor-shape", `tensor ${name} has ${nDims} dimensions (max ${GGML_MAX_DIMS})`, dimsAt, w.path);
     const shape: number[] = [];
     let elementCount = 1;
     for (let k = 0; k < nDims; k++) {
-      const dim = await d.u64(`dimension ${k} of ${name}`);
+      const dim = d.u64Sync("a tensor dimension");
       shape.push(dim);
       elementCount *= dim;
       if (!Number.isSafeInteger(elementCount)) throw new GgufError("bad-tensor-shape", `tensor ${name} has too many elements`, dimsAt, w.path);
     }
-    const ggmlType = await d.u32(`type of ${name}`);
-    const offset = await d.u64(`offset of ${name}`);
+    const ggmlType = d.u32Sync("a tensor type");
+    const offset = d.u64Sync("a tensor offset");
     const info = ggmlTypeById(ggmlType);
     const typeKnown = info !== undefined && info.blockSize > 0;
     let byteSize: number | undefined;
@@ -119,7 +129,7 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
       typeName: info?.name ?? `UNKNOWN(${ggmlType})`,
       typeKnown,
       offset,
-      fileOffset: 0, // set below, once the data offset is known
+      fileOffset: offset, // made absolute below, once the data offset is known
       elementCount,
       byteSize,
       bitsPerWeight: byteSize !== undefined && elementCount > 0 ? (byteSize * 8) / elementCount : undefined,
@@ -130,11 +140,11 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
   }
   const tensorInfoEnd = d.pos;
   const tensorDataOffset = Math.ceil(tensorInfoEnd / alignment) * alignment;
-  const placed = tensors.map((t) => ({ ...t, fileOffset: tensorDataOffset + t.offset }));
-  checkTensorPlacement(placed, infoOffsets, alignment, w.size, w.path);
+  for (const t of tensors) t.fileOffset = tensorDataOffset + t.offset;
+  checkTensorPlacement(tensors, infoOffsets, alignment, w.size, w.path);
   return {
     path: w.path, fileSize: w.size, version, littleEndian, alignment, metadata,
-    tensors: placed, tensorInfoOffset, tensorInfoEnd, tensorDataOffset,
+    tensors, tensorInfoOffset, tensorInfoEnd, tensorDataOffset,
   };
 }
 

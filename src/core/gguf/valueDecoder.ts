@@ -46,6 +46,72 @@ export class ValueDecoder {
     if (this.pos + n > this.w.end || this.pos < this.w.start) await this.w.load(this.pos, n, what);
   }
 
+  /** True when [pos, pos+n) is in the window: the sync readers below may be used. */
+  has(n: number): boolean {
+    return this.pos >= this.w.start && this.pos + n <= this.w.end;
+  }
+
+  /** Loads at least min(n, bytes left) bytes at pos; no-op when already there. */
+  async prefetch(n: number, what: string): Promise<void> {
+    const want = Math.min(n, this.w.size - this.pos);
+    if (want > 0 && !this.has(want)) await this.w.load(this.pos, want, what);
+  }
+
+  private shortRead(n: number, what: string): GgufError {
+    return new GgufError("truncated", `file ends inside ${what}: needs ${n} bytes, ${Math.max(0, this.w.size - this.pos)} left`, this.pos, this.w.path);
+  }
+
+  u32Sync(what: string): number {
+    if (!this.has(4)) throw this.shortRead(4, what);
+    const o = this.pos - this.w.start;
+    this.pos += 4;
+    return this.le ? this.w.buf.readUInt32LE(o) : this.w.buf.readUInt32BE(o);
+  }
+
+  u64Sync(what: string): number {
+    if (!this.has(8)) throw this.shortRead(8, what);
+    const at = this.pos;
+    const o = at - this.w.start;
+    this.pos += 8;
+    const b = this.w.buf;
+    const lo = this.le ? b.readUInt32LE(o) : b.readUInt32BE(o + 4);
+    const hi = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o);
+    if (hi > 0x1fffff) throw new GgufError("value-out-of-range", `${what} ${(BigInt(hi) << 32n) + BigInt(lo)} is too large`, at, this.w.path);
+    return hi * 4294967296 + lo;
+  }
+
+  /** A string whose length field and bytes are in the window (else a truncated error). */
+  stringSync(what: string): string {
+    const at = this.pos;
+    const len = this.u64Sync(what);
+    if (len > this.w.size - this.pos) {
+      throw new GgufError("length-past-eof", `${what} length ${len} runs past the end of the file (${this.w.size - this.pos} bytes left)`, at, this.w.path);
+    }
+    if (!this.has(len)) throw this.shortRead(len, what);
+    const o = this.pos - this.w.start;
+    this.pos += len;
+    return this.w.buf.toString("utf8", o, o + len);
+  }
+
+  valueTypeSync(what: string): GgufValueType {
+    const at = this.pos;
+    const t = this.u32Sync(what);
+    if (!isValueType(t)) throw new GgufError("unknown-value-type", `unknown value type ${t} for ${what}`, at, this.w.path);
+    return t;
+  }
+
+  /** Reads a string, loading more of the file only when it crosses the window. */
+  async stringFast(what: string): Promise<string> {
+    if (!this.has(8)) await this.prefetch(8, what);
+    if (this.has(8)) {
+      const o = this.pos - this.w.start;
+      const b = this.w.buf;
+      const len = this.le ? b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296 : b.readUInt32BE(o + 4) + b.readUInt32BE(o) * 4294967296;
+      if (len <= this.w.size - this.pos - 8 && !this.has(8 + len)) await this.w.load(this.pos, 8 + len, what);
+    }
+    return this.stringSync(what);
+  }
+
   async u32(what: string): Promise<number> {
     if (this.pos + 4 > this.w.end || this.pos < this.w.start) await this.w.load(this.pos, 4, what);
     const o = this.pos - this.w.start;
@@ -106,6 +172,13 @@ export class ValueDecoder {
     return this.array(what, depth);
   }
 
+  /** A fixed-size value already in the window (check with has(size) first). */
+  scalarSync(type: GgufValueType): GgufScalar {
+    const v = this.scalarAt(type, this.pos - this.w.start);
+    this.pos += FIXED_SIZE[type];
+    return v;
+  }
+
   private scalarAt(type: GgufValueType, o: number): GgufScalar {
     const b = this.w.buf;
     const le = this.le;
@@ -131,7 +204,19 @@ export class ValueDecoder {
     const count = await this.lengthField(minValueSize(elementType), `${what} array`);
     if (count > this.options.maxMaterializedArrayLength) return this.skipArrayBody(elementType, count, what, depth);
     const values: GgufValue[] = new Array<GgufValue>(count);
-    for (let i = 0; i < count; i++) values[i] = await this.value(elementType, what, depth + 1);
+    const size = FIXED_SIZE[elementType];
+    if (size !== undefined) {
+      // Bounded by lengthField: count * size bytes are in the file.
+      if (!this.has(size * count)) await this.w.load(this.pos, size * count, what);
+      for (let i = 0; i < count; i++, this.pos += size) values[i] = this.scalarAt(elementType, this.pos - this.w.start);
+    } else if (elementType === GgufValueType.STRING) {
+      for (let i = 0; i < count; i++) {
+        if (!this.has(8)) await this.prefetch(8, what);
+        values[i] = this.has(8 + 256) ? this.stringSync(what) : await this.stringFast(what);
+      }
+    } else {
+      for (let i = 0; i < count; i++) values[i] = await this.value(elementType, what, depth + 1);
+    }
     return { kind: "array", elementType, values };
   }
 

@@ -1,0 +1,7 @@
+// The command table. To add a command: create commands/<name>.ts exporting a CliCommand and list it here.
+import { CliCommand } from "../cliCommand";
+import { inspectCommand } from "./inspect";
+import { quantizeCommand } from "./quantize";
+import { setMetadataCommand } from "./setMetadata";
+
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, setMetadataCommand, quantizeCommand];

@@ -1,0 +1,114 @@
+// `gguf-studio quantize`: the extension's quantize runner, headless.
+import path from "node:path";
+import { locateTools } from "../../core/native/toolLocator";
+import { findQuantPreset } from "../../core/quant/presets";
+import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
+import {
+  QuantizeError, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, runQuantizeJob, type QuantizeRequest, type QuantizeStage,
+} from "../../core/quant/quantizeJob";
+import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
+
+const VALUED = ["imatrix", "calib", "threads", "output-tensor-type", "token-embedding-type", "tensor-type", "tensor-type-file", "ctx", "chunks", "ngl", "gpu", "tools"];
+const SWITCHES = ["dry-run", "allow-requantize", "overwrite", "pure", "keep-split", "json"];
+
+export const quantizeCommand: CliCommand = {
+  name: "quantize",
+  summary: "quantize a GGUF with llama-quantize (optional imatrix from a calibration text), verified",
+  usage: `usage: gguf-studio quantize IN OUT TYPE [--imatrix F | --calib F] [--dry-run] [options]
+
+Quantizes IN (any shard of a split set) to OUT as TYPE (any llama-quantize type, e.g. Q4_K_M).
+Writes a temp file beside OUT, verifies it, then renames it; IN is never modified.
+
+--imatrix F               use an existing importance matrix
+--calib F                 compute one first with llama-imatrix from F (plain text, or .jsonl chat
+                          conversations rendered through the model's chat template); kept as
+                          <OUT stem>.imatrix.gguf
+--dry-run                 print the estimated output size and free space, write nothing
+--allow-requantize        the source is already quantized and that is intended
+--overwrite               replace existing output files
+--threads N               threads for both tools
+--output-tensor-type T    --token-embedding-type T   --pure   --keep-split
+--tensor-type PAT=T       (repeatable)   --tensor-type-file F
+--ctx N --chunks N        imatrix context (default 512) and chunk cap
+--ngl N                   imatrix GPU layers (default: all on CUDA/Metal tools, else 0)
+--gpu auto|cpu|gpu        offload policy when --ngl is not given (default auto)
+--tools DIR               folder holding llama-quantize and llama-imatrix
+--json                    print the result as JSON
+`,
+  async run(args, io) {
+    const { flags, positional } = parseFlags(args, VALUED);
+    rejectUnknownFlags(flags, [...VALUED, ...SWITCHES]);
+    if (positional.length !== 3) throw new CliUsageError("give IN, OUT and TYPE");
+    const [input, output, type] = positional;
+    if (!findQuantPreset(type)) throw new CliUsageError(`unknown type "${type}"`);
+    const one = (name: string) => flags.get(name)?.at(-1);
+    const int = (name: string) => {
+      const v = one(name);
+      if (v === undefined) return undefined;
+      if (!/^\d+$/.test(v)) throw new CliUsageError(`--${name} needs a whole number, got "${v}"`);
+      return Number(v);
+    };
+    const gpu = (one("gpu") ?? "auto") as GpuOffloadSetting;
+    if (!["auto", "cpu", "gpu"].includes(gpu)) throw new CliUsageError(`--gpu must be auto, cpu or gpu`);
+
+    const location = locateTools({ configuredDir: one("tools") ?? process.env.GGUF_STUDIO_LLAMA_CPP, extensionRoot: path.resolve(__dirname, "..") });
+    const quantizeTool = location.found["llama-quantize"];
+    if (!quantizeTool) throw new Error(`llama-quantize not found${location.settingProblem ? ` (${location.settingProblem})` : ""}; pass --tools DIR or run npm run build:native`);
+    const imatrixTool = location.found["llama-imatrix"];
+
+    const request: QuantizeRequest = {
+      source: input,
+      output,
+      type,
+      imatrix: one("imatrix"),
+      calibration: one("calib"),
+      imatrixContext: int("ctx"),
+      imatrixChunks: int("chunks"),
+      gpuLayers: resolveGpuLayers(gpu, imatrixTool?.backend ?? "unknown", int("ngl")),
+      threads: int("threads"),
+      allowRequantize: flags.has("allow-requantize"),
+      overwrite: flags.has("overwrite"),
+      pure: flags.has("pure"),
+      keepSplit: flags.has("keep-split"),
+      outputTensorType: one("output-tensor-type"),
+      tokenEmbeddingType: one("token-embedding-type"),
+      tensorTypes: flags.get("tensor-type"),
+      tensorTypeFile: one("tensor-type-file"),
+    };
+    const deps = { executables: { quantize: quantizeTool.path, imatrix: imatrixTool?.path }, signal: io.signal };
+    const json = flags.has("json");
+
+    try {
+      if (flags.has("dry-run")) {
+        const source = await inspectSource(input);
+        const estimate = await estimateQuantizedSize(request, source, deps);
+        const free = await freeBytes(path.dirname(path.resolve(output)));
+        const facts = { source: source.shardPaths, sourceBytes: source.bytes, estimatedBytes: estimate.bytes, bitsPerWeight: estimate.bitsPerWeight, freeBytes: free, needsImatrix: estimate.toolSaysImatrixRequired, commandLine: estimate.commandLine };
+        io.out(json ? JSON.stringify(facts, null, 2) + "\n"
+          : `estimated output: ${formatBytes(estimate.bytes)} (${estimate.bitsPerWeight.toFixed(2)} bpw) from ${formatBytes(source.bytes)}; free: ${formatBytes(free)}${free < estimate.bytes ? " (NOT ENOUGH)" : ""}${estimate.toolSaysImatrixRequired ? "\nthis type needs an importance matrix (--imatrix or --calib)" : ""}\n`);
+        return 0;
+      }
+      let lastStage: QuantizeStage | undefined;
+      let lastTenth = -1;
+      const result = await runQuantizeJob(request, {
+        ...deps,
+        onStage: (stage, p) => {
+          const tenth = Math.floor((p.fraction ?? 0) * 10);
+          if (stage !== lastStage || tenth > lastTenth) io.err(`${stage}: ${p.fraction !== undefined ? `${Math.round(p.fraction * 100)}% ` : ""}${p.message}\n`);
+          if (stage !== lastStage) lastTenth = -1;
+          lastStage = stage;
+          lastTenth = Math.max(lastTenth, tenth);
+        },
+      });
+      io.out(json ? JSON.stringify(result, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2) + "\n"
+        : `wrote ${result.outputs.join(", ")}: ${formatBytes(result.outputBytes)} (${result.ratio.toFixed(2)}× smaller) in ${(result.durationMs / 1000).toFixed(1)} s, sha256 ${result.sha256}${result.imatrix ? `\nimatrix: ${result.imatrix}` : ""}\n`);
+      return 0;
+    } catch (e) {
+      if (e instanceof QuantizeError) {
+        io.err(`gguf-studio quantize: ${e.message} (${e.code})\n`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,55 @@
+// `gguf-studio` entry: looks the subcommand up in the command table and maps errors to exit codes
+// (1: the operation failed, 2: bad usage).
+import { GgufError } from "../core/gguf";
+import { CliCommand, CliIo, CliUsageError } from "./cliCommand";
+import { COMMANDS } from "./commands";
+
+function overview(commands: readonly CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return ["usage: gguf-studio <command> [args]", "", "commands:", ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), "",
+    "Run `gguf-studio <command> --help` for a command's options."].join("\n") + "\n";
+}
+
+export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    (name ? io.out : io.err)(overview(commands));
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.err(`gguf-studio: unknown command "${name}"\n\n${overview(commands)}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof CliUsageError) {
+      io.err(`gguf-studio ${name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    if (e instanceof GgufError) {
+      io.err(`gguf-studio ${name}: ${e.message}${e.path && !e.message.includes(e.path) ? ` [${e.path}]` : ""} (${e.code})\n`);
+      return 1;
+    }
+    io.err(`gguf-studio ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  // `inspect … | head` closes the pipe early; that is not an error worth a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); else throw e; });
+  const controller = new AbortController();
+  process.once("SIGINT", () => controller.abort());
+  const io: CliIo = {
+    out: (t) => { process.stdout.write(t); },
+    err: (t) => { process.stderr.write(t); },
+    signal: controller.signal,
+  };
+  void runCli(process.argv.slice(2), io).then((code) => { process.exitCode = code; });
+}

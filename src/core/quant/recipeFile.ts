@@ -1,0 +1,56 @@
+// Loading a recipe file and the model it applies to, and the dry-run check against llama-quantize.
+import fs from "node:fs";
+import path from "node:path";
+import { readGgufModel } from "../gguf/splitSet";
+import { metadataNumber } from "../gguf/metadata";
+import type { GgufModel } from "../gguf/types";
+import { parseRecipe } from "./recipeParse";
+import { resolveRecipe } from "./recipeResolve";
+import type { QuantRecipe, RecipeProblem, RecipeResolution, RecipeTensor } from "./recipeTypes";
+
+export async function loadRecipeFile(file: string): Promise<{ recipe: QuantRecipe; warnings: RecipeProblem[] }> {
+  const text = await fs.promises.readFile(file, "utf8");
+  return parseRecipe(text, path.basename(file));
+}
+
+export interface RecipeModel {
+  readonly path: string;
+  readonly tensors: readonly RecipeTensor[];
+  readonly alignment: number;
+  /** Bytes of everything before tensor data in the source (header, metadata, tensor infos). */
+  readonly headerBytes: number;
+  readonly sourceFileBytes: number;
+  readonly vocabSize: number | undefined;
+  readonly architecture: string | undefined;
+}
+
+export async function loadRecipeModel(file: string): Promise<RecipeModel> {
+  const model: GgufModel = await readGgufModel(file);
+  const first = model.shards[0].file;
+  const arch = model.metadata.get("general.architecture")?.value;
+  const tokens = model.metadata.get("tokenizer.ggml.tokens")?.value;
+  const vocabSize = typeof tokens === "object" && tokens !== null && "kind" in tokens
+    ? tokens.kind === "lazy-array" ? tokens.count : tokens.values.length
+    : undefined;
+  return {
+    path: file,
+    tensors: model.tensors,
+    alignment: metadataNumber(model.metadata, "general.alignment") ?? first.alignment ?? 32,
+    headerBytes: model.shards.reduce((s, sh) => s + sh.file.tensorDataOffset, 0),
+    sourceFileBytes: model.shards.reduce((s, sh) => s + sh.fileSize, 0),
+    vocabSize,
+    architecture: typeof arch === "string" ? arch : undefined,
+  };
+}
+
+/**
+ * Estimated output file size: the source header (metadata changes by a few hundred bytes:
+ * general.file_type and quantize.* keys) plus padded tensor data.
+ */
+export function estimateOutputFileBytes(model: RecipeModel, resolution: RecipeResolution): number {
+  return model.headerBytes + resolution.paddedTensorBytes;
+}
+
+export function resolveForModel(recipe: QuantRecipe, model: RecipeModel): RecipeResolution {
+  return resolveRecipe(recipe, model.tensors, { alignment: model.alignment });
+}

@@ -1,0 +1,244 @@
+// Known-incompatibility rules: constructs that some engine (or some engine VERSION we cannot
+// run, e.g. older minja builds vendored by apps) cannot handle. They are predictions, so every
+// finding is labelled rule-based; the exact engines' renders are reported separately.
+// Rules match on the scanner's code view (strings masked, text blanked), so offsets are exact.
+import { scanTemplate, statementKeyword, type ScannedTemplate } from "./scanner";
+import type { EngineId, Severity, TemplateFinding, TemplateFix, TextEdit } from "./types";
+
+export interface RuleMatch {
+  readonly start: number;
+  readonly end: number;
+  readonly fix?: TemplateFix;
+  readonly detail?: string;
+}
+
+export interface TemplateRule {
+  readonly id: string;
+  /** Engines (or engine families) the construct breaks or diverges on. */
+  readonly engines: readonly EngineId[];
+  /** Which builds of those engines, in words (e.g. "older minja builds"). */
+  readonly scope: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly find: (s: ScannedTemplate) => RuleMatch[];
+}
+
+const SIMPLE_OPERAND = String.raw`[A-Za-z_][\w.]*(?:\[[^\]\[]*\])*`;
+
+function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
+  const g = new RegExp(re.source, re.flags.includes("g") ? re.flags : re.flags + "g");
+  let m: RegExpExecArray | null;
+  while ((m = g.exec(text))) {
+    yield m;
+    if (m[0].length === 0) g.lastIndex++;
+  }
+}
+
+function fix(title: string, ...edits: TextEdit[]): TemplateFix {
+  return { title, edits };
+}
+
+/** `x.split(sep, 1)` → expressions without maxsplit, chosen by how the result is indexed. */
+function splitMaxsplit(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  const re = new RegExp(String.raw`(${SIMPLE_OPERAND})\.split\(\s*(_*|'_*'|"_*")\s*,\s*1\s*\)(\s*\[\s*(0|1|-1)\s*\])?`);
+  for (const m of matches(re, s.code)) {
+    const operand = s.text.slice(m.index, m.index + m[1].length);
+    const sepStart = m.index + m[0].indexOf(m[2], m[1].length);
+    const sep = s.text.slice(sepStart, sepStart + m[2].length);
+    const index = m[4];
+    const end = m.index + m[0].length;
+    let replacement: string | undefined;
+    if (index === "0") replacement = `${operand}.split(${sep})[0]`;
+    else if (index === "1") replacement = `(${operand}.split(${sep})[1:] | join(${sep}))`;
+    else if (index === "-1") replacement = `((${operand}.split(${sep})[1:] | join(${sep})) if ${sep} in ${operand} else ${operand})`;
+    out.push({
+      start: m.index + m[1].length + 1,
+      end,
+      fix: replacement ? fix("Rewrite split(sep, 1) without maxsplit", { start: m.index, end, newText: replacement }) : undefined,
+    });
+  }
+  return out;
+}
+
+function sliceStep(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  for (const m of matches(new RegExp(String.raw`(${SIMPLE_OPERAND})?\[\s*[^\[\]:]*:[^\[\]:]*:\s*([^\[\]]*)\]`), s.code)) {
+    const bracket = m.index + (m[1]?.length ?? 0);
+    const reversing = /^-1\s*$/.test(m[2]) && /\[\s*:\s*:/.test(m[0].slice(m[1]?.length ?? 0)) && m[1];
+    out.push({
+      start: bracket,
+      end: m.index + m[0].length,
+      fix: reversing
+        ? fix("Replace [::-1] with | reverse", { start: m.index, end: m.index + m[0].length, newText: `(${s.text.slice(m.index, bracket)} | reverse)` })
+        : undefined,
+    });
+  }
+  return out;
+}
+
+/** `{% for k in xs | reject("in", ys) %}` → `{% for k in xs if k not in ys %}`. */
+function rejectIn(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  for (const m of matches(/\|\s*(reject|select)\(\s*(['"])__\2\s*,\s*([^()]*?)\s*\)/, s.code)) {
+    if (!/\(\s*(['"])in\1/.test(s.text.slice(m.index, m.index + m[0].length))) continue;
+    const start = m.index;
+    const end = m.index + m[0].length;
+    const tag = s.tags.find((t) => t.innerStart <= start && end <= t.innerEnd);
+    let f: TemplateFix | undefined;
+    if (tag && statementKeyword(s, tag) === "for") {
+      const inner = s.code.slice(tag.innerStart, tag.innerEnd);
+      const loop = /^\s*for\s+([A-Za-z_]\w*)\s+in\s+/.exec(inner);
+      const after = s.code.slice(end, tag.innerEnd);
+      if (loop && after.trim() === "") {
+        const operand = s.text.slice(m.index + m[0].indexOf(",") + 1, end - 1).trim();
+        const test = m[1] === "reject" ? "not in" : "in";
+        f = fix(`Use a loop filter instead of ${m[1]}("in")`, { start, end, newText: `if ${loop[1]} ${test} ${operand}` });
+      }
+    }
+    out.push({ start: m.index + m[0].indexOf(m[1]), end, fix: f });
+  }
+  return out;
+}
+
+function tojsonKwargs(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  for (const m of matches(/tojson\(([^()]*)\)/, s.code)) {
+    const args = m[1];
+    const ascii = /(,\s*)?\bensure_ascii\s*=\s*False\b(\s*,)?/.exec(args);
+    if (!/\b(ensure_ascii|sort_keys|separators)\s*=/.test(args)) continue;
+    let f: TemplateFix | undefined;
+    if (ascii && !/\b(sort_keys|separators)\s*=/.test(args)) {
+      const argsStart = m.index + "tojson(".length;
+      const rest = (args.slice(0, ascii.index) + args.slice(ascii.index + ascii[0].length)).trim();
+      f = rest.length === 0
+        ? fix("Drop ensure_ascii=False (the default in transformers)", { start: m.index, end: m.index + m[0].length, newText: "tojson" })
+        : fix("Drop ensure_ascii=False (the default in transformers)", { start: argsStart, end: argsStart + args.length, newText: s.text.slice(argsStart, argsStart + args.length).replace(/(,\s*)?\bensure_ascii\s*=\s*False\b(\s*,)?/, (_x, a?: string, b?: string) => (a && b ? ", " : "")) });
+    }
+    out.push({ start: m.index, end: m.index + m[0].length, fix: f });
+  }
+  return out;
+}
+
+function strftimeNow(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  for (const m of matches(/\bstrftime_now\(([^()]*)\)/, s.code)) {
+    const tag = s.tags.find((t) => t.innerStart <= m.index && m.index < t.innerEnd);
+    const guarded = tag && /strftime_now\s+is\s+defined/.test(s.code.slice(tag.innerStart, tag.innerEnd));
+    if (guarded) continue;
+    const call = s.text.slice(m.index, m.index + m[0].length);
+    out.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      fix: fix("Guard strftime_now with `is defined`", { start: m.index, end: m.index + m[0].length, newText: `(${call} if strftime_now is defined else "")` }),
+    });
+  }
+  return out;
+}
+
+function simple(re: RegExp, fixer?: (m: RegExpExecArray, s: ScannedTemplate) => TemplateFix | undefined): (s: ScannedTemplate) => RuleMatch[] {
+  return (s) => [...matches(re, s.code)].map((m) => ({ start: m.index, end: m.index + m[0].length, fix: fixer?.(m, s) }));
+}
+
+/** Tags whose keyword is one of `keywords` (e.g. break/continue, generation). */
+function statements(keywords: readonly string[], fixer?: (s: ScannedTemplate, start: number, end: number, kw: string) => TemplateFix | undefined) {
+  return (s: ScannedTemplate): RuleMatch[] =>
+    s.tags
+      .filter((t) => t.kind === "statement" && keywords.includes(statementKeyword(s, t)))
+      .map((t) => ({ start: t.start, end: t.end, fix: fixer?.(s, t.start, t.end, statementKeyword(s, t)) }));
+}
+
+/** `{% for x in y %}{% if c %}{% continue %}{% endif %}` → `{% for x in y if not (c) %}`. */
+function continueAtLoopHead(s: ScannedTemplate, start: number): TemplateFix | undefined {
+  const before = s.text.slice(0, start);
+  const m = /(\{%-?\s*for\s+[^%]*?)(\s*-?%\})\s*\{%-?\s*if\s+([^%]+?)\s*-?%\}\s*$/.exec(before);
+  const after = /^\s*\{%-?\s*endif\s*-?%\}/.exec(s.text.slice(s.tags.find((t) => t.start === start)?.end ?? start));
+  if (!m || !after || /\bif\b/.test(m[1].replace(/^\{%-?\s*for/, "")) || /\bloop\./.test(s.text)) return undefined;
+  const tagEnd = s.tags.find((t) => t.start === start)?.end ?? start;
+  return fix("Turn the leading `if … continue` into a loop filter", {
+    start: m.index,
+    end: tagEnd + after[0].length,
+    newText: `${m[1]} if not (${m[3]})${m[2]}`,
+  });
+}
+
+function tripleQuoted(s: ScannedTemplate): RuleMatch[] {
+  return s.strings
+    .filter((x) => x.quote.length === 3)
+    .map((x) => ({
+      start: x.start,
+      end: x.end,
+      fix: fix("Convert to an ordinary string literal", { start: x.start, end: x.end, newText: JSON.stringify(x.value) }),
+    }));
+}
+
+function nullContentSlice(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  for (const m of matches(/\b([A-Za-z_]\w*(?:\[[^\]]*\])?\.content|[A-Za-z_]\w*\[(['"])content\2\])(\[\s*-?\d*\s*:\s*-?\d*\s*\])/, s.code)) {
+    const operand = s.text.slice(m.index, m.index + m[1].length);
+    const prev = s.text.slice(Math.max(0, m.index - 1), m.index);
+    if (prev === "(") continue; // already wrapped, e.g. (message.content or '')[:n]
+    out.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      fix: fix("Treat null content as an empty string", { start: m.index, end: m.index + m[1].length, newText: `(${operand} or "")` }),
+    });
+  }
+  return out;
+}
+
+export const TEMPLATE_RULES: readonly TemplateRule[] = [
+  { id: "compat/split-maxsplit", engines: ["minja"], scope: "minja", severity: "warning", message: "split() with a maxsplit argument is not supported by minja (“split method must have between 1 and 1 positional arguments”)", find: splitMaxsplit },
+  { id: "compat/slice-step", engines: ["minja"], scope: "older minja builds", severity: "warning", message: "Slices with a step (e.g. [::-1]) fail in older minja builds (“Expected value expression”)", find: sliceStep },
+  { id: "compat/reject-in", engines: ["hf-jinja", "minja"], scope: "@huggingface/jinja and older minja builds", severity: "warning", message: "select/reject with the \"in\" test is unsupported in @huggingface/jinja and older minja (“Unknown method”)", find: rejectIn },
+  { id: "compat/tojson-kwargs", engines: ["minja", "llama.cpp"], scope: "older minja builds; llama.cpp for ensure_ascii=True/sort_keys=True", severity: "warning", message: "tojson keyword arguments are not portable: older minja rejects them and llama.cpp throws on ensure_ascii=True or sort_keys=True", find: tojsonKwargs },
+  { id: "compat/strftime-now", engines: ["minja", "hf-jinja"], scope: "apps that do not define strftime_now", severity: "info", message: "strftime_now is not a Jinja builtin; engines or apps that do not define it fail with “Object is not callable: null”", find: strftimeNow },
+  { id: "compat/strip-argument", engines: ["hf-jinja", "minja"], scope: "@huggingface/jinja ignores the argument; older minja cannot call it", severity: "warning", message: "strip/lstrip/rstrip with a character argument: @huggingface/jinja ignores the argument and older minja fails (“Value is not callable: null”)", find: simple(/\.(?:l|r)?strip\(\s*[^)\s]/) },
+  { id: "compat/loop-controls", engines: ["minja"], scope: "older minja builds", severity: "warning", message: "{% break %} / {% continue %} are unsupported in older minja (“Expected block keyword”)", find: statements(["break", "continue"], (s, start, _end, kw) => (kw === "continue" ? continueAtLoopHead(s, start) : undefined)) },
+  { id: "compat/generation-tag", engines: ["minja", "hf-jinja", "llama.cpp"], scope: "engines outside transformers (older builds)", severity: "info", message: "{% generation %} is a transformers-only tag; other engines may not know it", find: statements(["generation", "endgeneration"], (_s, start, end) => fix("Remove the generation tag (keeps its content)", { start, end, newText: "" })) },
+  { id: "compat/triple-quotes", engines: ["minja"], scope: "minja and other non-Python engines", severity: "warning", message: "Triple-quoted strings are Python-only syntax (minja: “Expected closing expression tag”)", find: tripleQuoted },
+  { id: "compat/upper-on-schema-type", engines: ["hf-jinja", "minja"], scope: "@huggingface/jinja, minja, some llama.cpp builds", severity: "warning", message: "A JSON-schema `type` may be a list (e.g. [\"string\", \"null\"]); string filters on it fail in strict engines (“Unknown filter 'upper' for type Array”)", find: simple(/\btype\s*\|\s*(?:upper|lower|capitalize|title)\b|\btype\.(?:upper|lower)\(\)/) },
+  { id: "compat/null-content-slice", engines: ["llama.cpp", "minja", "hf-jinja", "jinja2"], scope: "every engine, on tool-call messages with null content", severity: "warning", message: "Slicing message content fails when content is null (assistant tool-call messages): “Cannot subscript null”", find: nullContentSlice },
+  { id: "llama.cpp/split-no-argument", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "split() with no argument splits on single spaces only in llama.cpp (Python splits on runs of whitespace)", find: simple(/\.split\(\s*\)/) },
+  { id: "llama.cpp/replace-count", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "replace() with a count is not implemented in llama.cpp's engine", find: simple(/\breplace\(\s*(?:'_*'|"_*"|[^,()]+)\s*,\s*(?:'_*'|"_*"|[^,()]+)\s*,\s*[^)]+\)/) },
+  { id: "llama.cpp/string-join-method", engines: ["llama.cpp", "minja", "hf-jinja"], scope: "every non-Python engine", severity: "warning", message: "str.join() is Python-only; use the join filter", find: simple(/(['"])_*\1\.join\(\s*([^()]+?)\s*\)/, (m, s) => {
+    const sep = s.text.slice(m.index, m.index + m[0].indexOf(".join("));
+    const arg = s.text.slice(m.index + m[0].indexOf("(") + 1, m.index + m[0].length - 1).trim();
+    return fix("Use the join filter", { start: m.index, end: m.index + m[0].length, newText: `(${arg} | join(${sep}))` });
+  }) },
+  { id: "llama.cpp/unique-filter", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "The unique filter is not implemented in llama.cpp's engine", find: simple(/\|\s*unique\b/) },
+  { id: "llama.cpp/map-filter", engines: ["llama.cpp", "hf-jinja"], scope: "llama.cpp's engine and @huggingface/jinja", severity: "warning", message: "map() is only supported with attribute= in llama.cpp's engine and @huggingface/jinja", find: simple(/\bmap\(\s*(?!attribute\s*=)(?:'_*'|"_*")/) },
+  { id: "llama.cpp/floor-division", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "`//` (floor division) is a parse error in llama.cpp's engine", find: simple(/\/\//) },
+  { id: "llama.cpp/startswith-tuple", engines: ["llama.cpp", "minja"], scope: "llama.cpp's engine and minja", severity: "warning", message: "startswith/endswith with a tuple fails in llama.cpp's engine and minja", find: simple(/\.(?:starts|ends)with\(\s*\(/) },
+  { id: "llama.cpp/unsupported-test", engines: ["llama.cpp", "minja", "hf-jinja"], scope: "non-Python engines", severity: "warning", message: "The sameas/escaped/filter tests are not supported outside jinja2", find: simple(/\bis\s+(?:not\s+)?(?:sameas|escaped|filter)\b/) },
+  { id: "llama.cpp/leading-character", engines: ["llama.cpp"], scope: "llama.cpp's lexer", severity: "warning", message: "llama.cpp's lexer drops a template's first character when it is directly followed by {% or {#", find: (s) =>
+    /^[^{\s]\{[%#]/.test(s.text) ? [{ start: 0, end: 1, fix: fix("Emit the first character from an expression", { start: 0, end: 1, newText: `{{ ${JSON.stringify(s.text[0])} }}` }) }] : [] },
+];
+
+export interface RuleOptions {
+  /** Only rules affecting one of these engines run. */
+  readonly targets: readonly EngineId[];
+}
+
+/** Runs every rule relevant to the targets. Pure: text in, findings (with fix edits) out. */
+export function runTemplateRules(text: string, options: RuleOptions, scanned: ScannedTemplate = scanTemplate(text)): TemplateFinding[] {
+  if (scanned.unterminated) return [];
+  const findings: TemplateFinding[] = [];
+  for (const rule of TEMPLATE_RULES) {
+    const engine = rule.engines.find((e) => options.targets.includes(e));
+    if (!engine) continue;
+    for (const m of rule.find(scanned)) {
+      findings.push({
+        ruleId: rule.id,
+        kind: "rule",
+        severity: rule.severity,
+        message: `${rule.message} [rule-based: ${rule.scope}]`,
+        range: { start: m.start, end: Math.max(m.end, m.start + 1) },
+        engine,
+        ruleBased: true,
+        fixes: m.fix ? [m.fix] : undefined,
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,113 @@
+// One opened GGUF model: the header of every shard parsed once, shared by all editors showing it.
+// Watches its files so a deletion or rewrite shows in the editor instead of failing later.
+import { promises as fsp } from "node:fs";
+import nodePath from "node:path";
+import * as vscode from "vscode";
+import { MetadataArrayBrowser } from "../../core/models/arrayBrowser";
+import { inspectorErrorOf, loadInspectorModel, type LoadedModel } from "../../core/models/inspectorData";
+import type { FileState, InspectorErrorInfo } from "../../shared/inspectorProtocol";
+import { Disposable } from "../disposable";
+
+export class GgufDocument extends Disposable implements vscode.CustomDocument {
+  private _loaded: LoadedModel | undefined;
+  private _error: InspectorErrorInfo | undefined;
+  private _arrays: MetadataArrayBrowser | undefined;
+  private _fileState: FileState = "present";
+  private watchers: vscode.Disposable[] = [];
+  private readonly stateEmitter = this._register(new vscode.EventEmitter<FileState>());
+  private readonly reloadEmitter = this._register(new vscode.EventEmitter<void>());
+  private readonly disposeEmitter = this._register(new vscode.EventEmitter<void>());
+  /** Fires when a watched file is deleted, recreated or rewritten. */
+  readonly onDidChangeFileState = this.stateEmitter.event;
+  /** Fires after reload() parsed the file(s) again. */
+  readonly onDidReload = this.reloadEmitter.event;
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  private constructor(readonly uri: vscode.Uri) {
+    super();
+  }
+
+  static async open(uri: vscode.Uri): Promise<GgufDocument> {
+    const doc = new GgufDocument(uri);
+    await doc.load();
+    return doc;
+  }
+
+  get loaded(): LoadedModel | undefined {
+    return this._loaded;
+  }
+  get error(): InspectorErrorInfo | undefined {
+    return this._error;
+  }
+  get arrays(): MetadataArrayBrowser | undefined {
+    return this._arrays;
+  }
+  get fileState(): FileState {
+    return this._fileState;
+  }
+  /** Every file the model is made of (all shards), or just the opened file when it failed to parse. */
+  get paths(): readonly string[] {
+    return this._loaded?.view.overview.shardPaths ?? [this.uri.fsPath];
+  }
+
+  private async load(): Promise<void> {
+    await this._arrays?.close();
+    this._arrays = undefined;
+    if (this.uri.scheme !== "file") {
+      this._loaded = undefined;
+      this._error = { code: "io", message: `only local files can be inspected (this one is ${this.uri.scheme}:)`, path: this.uri.toString() };
+    } else {
+      try {
+        this._loaded = await loadInspectorModel(this.uri.fsPath);
+        this._error = undefined;
+        this._arrays = new MetadataArrayBrowser(this._loaded.model.shards[0]?.path ?? this.uri.fsPath, this._loaded.model.metadata);
+      } catch (e) {
+        this._loaded = undefined;
+        this._error = inspectorErrorOf(this.uri.fsPath, e);
+      }
+    }
+    this.watch();
+  }
+
+  async reload(): Promise<void> {
+    await this.load();
+    await this.checkFiles();
+    this.reloadEmitter.fire();
+  }
+
+  /** Re-checks the files on disk (watchers can miss events, e.g. on network drives). */
+  async checkFiles(): Promise<void> {
+    if (this.uri.scheme !== "file") return;
+    const present = await Promise.all(this.paths.map((p) => fsp.access(p).then(() => true, () => false)));
+    if (present.some((p) => !p)) this.setFileState("deleted");
+    else if (this._fileState === "deleted") this.setFileState("changed");
+  }
+
+  private setFileState(s: FileState): void {
+    if (s === this._fileState) return;
+    this._fileState = s;
+    this.stateEmitter.fire(s);
+  }
+
+  private watch(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    this._fileState = "present";
+    if (this.uri.scheme !== "file") return;
+    for (const p of this.paths) {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(nodePath.dirname(p)), nodePath.basename(p)));
+      w.onDidDelete(() => this.setFileState("deleted"));
+      w.onDidCreate(() => this.setFileState("changed"));
+      w.onDidChange(() => this.setFileState("changed"));
+      this.watchers.push(w);
+    }
+  }
+
+  override dispose(): void {
+    this.disposeEmitter.fire();
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    void this._arrays?.close();
+    super.dispose();
+  }
+}

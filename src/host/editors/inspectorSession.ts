@@ -1,0 +1,103 @@
+// One inspector webview bound to one GgufDocument: answers the webview's requests with pages and
+// pushes file-state changes. The switch over FromInspector is exhaustive.
+import * as vscode from "vscode";
+import { formatMetadataValue, tensorColumns } from "../../core/models/inspectorData";
+import type { FromInspector, ToInspector } from "../../shared/inspectorProtocol";
+import type { StudioContext } from "../context";
+import { Disposable } from "../disposable";
+import { reportError } from "../errors";
+import type { GgufDocument } from "./ggufDocument";
+import { exportModelReport } from "./inspectorExport";
+
+/** Largest tensor page answered at once, whatever the webview asks for. */
+const MAX_TENSOR_PAGE = 50_000;
+
+export class InspectorSession extends Disposable {
+  constructor(
+    private readonly doc: GgufDocument,
+    private readonly webview: vscode.Webview,
+    private readonly ctx: StudioContext,
+  ) {
+    super();
+    this._register(webview.onDidReceiveMessage((m: FromInspector) => void this.handle(m)));
+    this._register(doc.onDidChangeFileState((state) => this.post({ type: "fileState", state })));
+    this._register(doc.onDidReload(() => this.sendModel()));
+  }
+
+  private post(message: ToInspector): void {
+    void this.webview.postMessage(message);
+  }
+
+  private sendModel(): void {
+    const loaded = this.doc.loaded;
+    if (loaded) this.post({ type: "model", model: loaded.view });
+    else this.post({ type: "error", error: this.doc.error ?? { code: "unexpected", message: "the file was not read", path: this.doc.uri.fsPath } });
+    if (this.doc.fileState !== "present") this.post({ type: "fileState", state: this.doc.fileState });
+  }
+
+  private async handle(m: FromInspector): Promise<void> {
+    try {
+      switch (m.type) {
+        case "ready":
+          this.sendModel();
+          await this.doc.checkFiles();
+          return;
+        case "requestTensors": {
+          const loaded = this.doc.loaded;
+          if (!loaded) return this.post({ type: "requestFailed", requestId: m.requestId, message: "the model is not loaded" });
+          const columns = tensorColumns(loaded, m.offset, Math.min(m.count, MAX_TENSOR_PAGE));
+          return this.post({ type: "tensorPage", requestId: m.requestId, offset: m.offset, total: loaded.model.tensors.length, columns });
+        }
+        case "requestArrayPage": {
+          const arrays = this.doc.arrays;
+          if (!arrays) return this.post({ type: "requestFailed", requestId: m.requestId, message: "the model is not loaded" });
+          try {
+            const page = await arrays.page(m.key, m.offset, m.count, m.query);
+            return this.post({ type: "arrayPage", requestId: m.requestId, key: m.key, query: m.query, ...page });
+          } catch (e) {
+            return this.post({ type: "requestFailed", requestId: m.requestId, message: e instanceof Error ? e.message : String(e) });
+          }
+        }
+        case "copyText":
+          await vscode.env.clipboard.writeText(m.text);
+          return this.post({ type: "notice", message: `Copied ${m.what}.` });
+        case "copyMetadataValue":
+          return await this.copyMetadataValue(m.key);
+        case "editChatTemplate":
+          await vscode.commands.executeCommand("ggufStudio.editChatTemplate", this.doc.uri, m.key);
+          return;
+        case "export": {
+          const loaded = this.doc.loaded;
+          if (!loaded) return;
+          const written = await exportModelReport(loaded, m.table, m.format);
+          if (written) this.post({ type: "notice", message: `Exported ${m.table} to ${written}` });
+          return;
+        }
+        case "reload":
+          await this.doc.reload();
+          return;
+        default: {
+          const unknown: never = m;
+          this.ctx.log.warn(`inspector: unknown message ${JSON.stringify(unknown)}`);
+        }
+      }
+    } catch (e) {
+      await reportError("GGUF inspector", e, this.ctx.log);
+    }
+  }
+
+  private async copyMetadataValue(key: string): Promise<void> {
+    const loaded = this.doc.loaded;
+    const entry = loaded?.model.metadata.get(key);
+    if (!loaded || !entry) return;
+    let text: string;
+    const v = entry.value;
+    if (typeof v === "object" && v.kind === "lazy-array" && this.doc.arrays) {
+      // A vocabulary copies as a JSON array of its strings.
+      const all = await this.doc.arrays.allValues(key);
+      text = JSON.stringify(all);
+    } else text = formatMetadataValue(v);
+    await vscode.env.clipboard.writeText(text);
+    this.post({ type: "notice", message: `Copied ${key} (${text.length.toLocaleString("en-US")} characters).` });
+  }
+}

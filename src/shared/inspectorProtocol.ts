@@ -1,0 +1,161 @@
+// Messages between the GGUF inspector (custom editor, host side) and its webview. Type-only: the
+// host and webview/inspector both import it. One union per direction; requests that expect a
+// reply carry a `requestId` echoed back.
+
+/** What the Overview tab shows; computed once per document by the host from the core summary. */
+export interface InspectorOverview {
+  readonly fileName: string;
+  readonly path: string;
+  /** Every shard path (one entry for single files). */
+  readonly shardPaths: readonly string[];
+  readonly isSplit: boolean;
+  readonly architecture?: string;
+  readonly modelName?: string;
+  readonly parameterCount: number;
+  /** Sum of the sizes of all shards on disk. */
+  readonly fileSize: number;
+  readonly tensorBytes: number;
+  readonly fileTypeName?: string;
+  readonly bitsPerWeight?: number;
+  readonly contextLength?: number;
+  readonly layerCount?: number;
+  readonly expertCount?: number;
+  readonly expertUsedCount?: number;
+  readonly vocabSize?: number;
+  readonly tensorCount: number;
+  readonly ggufVersion: number;
+  /** Bytes per ggml type, largest first: the quant-mix bar. */
+  readonly typeMix: readonly TypeMixEntry[];
+  readonly warnings: readonly InspectorWarning[];
+}
+
+export interface TypeMixEntry {
+  readonly typeName: string;
+  readonly bytes: number;
+  readonly tensorCount: number;
+  /** Bits per weight of the type itself (undefined for unknown types). */
+  readonly typeBitsPerWeight?: number;
+}
+
+export type InspectorWarningCode = "no-chat-template" | "unknown-tensor-type" | "missing-shard" | "vocab-only" | "no-architecture";
+
+export interface InspectorWarning {
+  readonly code: InspectorWarningCode;
+  readonly message: string;
+}
+
+/** One metadata key; arrays show their length and are paged on request. */
+export interface MetadataRow {
+  readonly key: string;
+  /** "str", "u32", "arr[str]" … */
+  readonly typeName: string;
+  /** Display text, cut at a few hundred characters (the full value is copied through the host). */
+  readonly preview: string;
+  readonly truncated: boolean;
+  /** Element count for arrays. */
+  readonly arrayLength?: number;
+  readonly offset: number;
+}
+
+export interface ChatTemplateInfo {
+  /** "default" for tokenizer.chat_template, else the suffix of tokenizer.chat_template.<name>. */
+  readonly name: string;
+  readonly key: string;
+  readonly text: string;
+}
+
+/** Everything but the tensor rows and array contents, sent once after the webview says it is ready. */
+export interface InspectorModel {
+  readonly overview: InspectorOverview;
+  readonly metadata: readonly MetadataRow[];
+  readonly chatTemplates: readonly ChatTemplateInfo[];
+  /** Type names indexed by TensorColumns.typeIndex, with their nominal bits per weight. */
+  readonly typeNames: readonly string[];
+  readonly typeBits: readonly (number | null)[];
+  /** Tensor kinds indexed by TensorColumns.kindIndex ("attn_q", "ffn_down_exps", "token_embd"). */
+  readonly kinds: readonly string[];
+}
+
+/** A page of tensor rows as parallel columns (compact to post, fast to filter). */
+export interface TensorColumns {
+  readonly names: readonly string[];
+  /** Shapes joined with "×", ne[0] first as ggml stores them. */
+  readonly shapes: readonly string[];
+  readonly typeIndex: readonly number[];
+  readonly kindIndex: readonly number[];
+  /** -1 when the type is unknown. */
+  readonly bytes: readonly number[];
+  readonly elements: readonly number[];
+  /** -1 for non-layer tensors. */
+  readonly layer: readonly number[];
+  readonly shard: readonly number[];
+}
+
+export interface InspectorErrorInfo {
+  /** GgufError code ("truncated", "bad-magic" …) or "io" / "unexpected". */
+  readonly code: string;
+  readonly message: string;
+  /** Byte offset of the problem, when the core knows it. */
+  readonly offset?: number;
+  readonly path: string;
+}
+
+export interface ArrayEntry {
+  readonly index: number;
+  readonly value: string;
+}
+
+export type ExportTable = "summary" | "tensors" | "metadata" | "layers" | "kinds";
+export type ExportFormat = "json" | "markdown" | "csv";
+
+export type FileState = "present" | "deleted" | "changed";
+
+/** Host → webview. */
+export type ToInspector =
+  | { readonly type: "model"; readonly model: InspectorModel }
+  | { readonly type: "error"; readonly error: InspectorErrorInfo }
+  | {
+      readonly type: "tensorPage";
+      readonly requestId: number;
+      readonly offset: number;
+      readonly total: number;
+      readonly columns: TensorColumns;
+    }
+  | {
+      readonly type: "arrayPage";
+      readonly requestId: number;
+      readonly key: string;
+      readonly offset: number;
+      /** Entries matching the query (or the array length without one). */
+      readonly total: number;
+      readonly arrayLength: number;
+      readonly query: string;
+      readonly entries: readonly ArrayEntry[];
+    }
+  | { readonly type: "requestFailed"; readonly requestId: number; readonly message: string }
+  | { readonly type: "fileState"; readonly state: FileState }
+  | { readonly type: "notice"; readonly message: string };
+
+/** Webview → host. */
+export type FromInspector =
+  | { readonly type: "ready" }
+  | { readonly type: "requestTensors"; readonly requestId: number; readonly offset: number; readonly count: number }
+  | {
+      readonly type: "requestArrayPage";
+      readonly requestId: number;
+      readonly key: string;
+      readonly offset: number;
+      readonly count: number;
+      /** Case-insensitive substring; "" lists everything. */
+      readonly query: string;
+    }
+  | { readonly type: "copyText"; readonly text: string; readonly what: string }
+  | { readonly type: "copyMetadataValue"; readonly key: string }
+  | { readonly type: "editChatTemplate"; readonly key: string }
+  | { readonly type: "export"; readonly table: ExportTable; readonly format: ExportFormat }
+  | { readonly type: "reload" };
+
+/** Rows per tensor page the webview asks for. */
+export const TENSOR_PAGE_SIZE = 20000;
+/** Characters of a metadata value shown inline. */
+export const METADATA_PREVIEW_CHARS = 300;

@@ -1,0 +1,72 @@
+// Overview: the facts a user wants first, the quant-mix bar and warnings.
+import type { InspectorModel } from "../../src/shared/inspectorProtocol";
+import { clear, el } from "./dom";
+import { formatBpw, formatBytes, formatCount, formatShort, typeColour } from "./format";
+
+/** Each fact carries its raw value in data-value so tests compare numbers, not formatting. */
+function fact(id: string, label: string, text: string, raw: string | number | undefined): HTMLElement {
+  return el(
+    "div",
+    { class: "fact", "data-fact": id, "data-value": raw === undefined ? "" : String(raw) },
+    el("div", { class: "fact-label" }, label),
+    el("div", { class: "fact-value" }, text),
+  );
+}
+
+export function renderOverview(root: HTMLElement, m: InspectorModel): void {
+  clear(root);
+  const o = m.overview;
+  const dash = "—";
+  const facts = el(
+    "div",
+    { class: "facts" },
+    fact("architecture", "Architecture", o.architecture ?? dash, o.architecture),
+    fact("name", "Name", o.modelName ?? dash, o.modelName),
+    fact("parameters", "Parameters", `${formatShort(o.parameterCount)} (${formatCount(o.parameterCount)})`, o.parameterCount),
+    fact("file-size", "File size", `${formatBytes(o.fileSize)}${o.isSplit ? ` in ${o.shardPaths.length} shards` : ""}`, o.fileSize),
+    fact("file-type", "File type", o.fileTypeName?.replace(/^MOSTLY_/, "") ?? dash, o.fileTypeName),
+    fact("bpw", "Bits per weight", formatBpw(o.bitsPerWeight), o.bitsPerWeight),
+    fact("context-length", "Context length", o.contextLength === undefined ? dash : formatCount(o.contextLength), o.contextLength),
+    fact("layers", "Layers", o.layerCount === undefined ? dash : String(o.layerCount), o.layerCount),
+    fact("experts", "Experts", o.expertCount === undefined ? dash : `${o.expertCount}${o.expertUsedCount ? ` (${o.expertUsedCount} used)` : ""}`, o.expertCount),
+    fact("vocab-size", "Vocabulary", o.vocabSize === undefined ? dash : formatCount(o.vocabSize), o.vocabSize),
+    fact("tensor-count", "Tensors", formatCount(o.tensorCount), o.tensorCount),
+    fact("gguf-version", "GGUF version", String(o.ggufVersion), o.ggufVersion),
+  );
+
+  const warnings = el("div", { class: "warnings", id: "overview-warnings" });
+  for (const w of o.warnings) warnings.append(el("div", { class: "warning", "data-code": w.code }, el("span", { class: "codicon-warn" }, "⚠"), ` ${w.message}`));
+
+  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, quantMix(m));
+}
+
+function quantMix(m: InspectorModel): HTMLElement {
+  const mix = m.overview.typeMix;
+  const total = mix.reduce((s, e) => s + e.bytes, 0);
+  const bar = el("div", { class: "mix-bar", id: "quant-mix-bar", role: "img", "aria-label": "Bytes per tensor type" });
+  const legend = el("table", { class: "mix-legend" });
+  legend.append(el("tr", {}, el("th", {}, "Type"), el("th", {}, "Tensors"), el("th", {}, "Bytes"), el("th", {}, "Share"), el("th", {}, "bpw")));
+  for (const e of mix) {
+    const share = total > 0 ? e.bytes / total : 0;
+    const colour = typeColour(e.typeName, e.typeBitsPerWeight);
+    const seg = el("div", { class: "mix-seg", "data-type": e.typeName, "data-bytes": String(e.bytes), title: `${e.typeName}: ${formatBytes(e.bytes)} (${(share * 100).toFixed(1)}%)` });
+    seg.style.width = `${(share * 100).toFixed(3)}%`;
+    seg.style.background = colour;
+    if (share > 0.06) seg.textContent = e.typeName;
+    bar.append(seg);
+    const swatch = el("span", { class: "swatch" });
+    swatch.style.background = colour;
+    legend.append(
+      el(
+        "tr",
+        { "data-type": e.typeName },
+        el("td", {}, swatch, e.typeName),
+        el("td", { class: "num" }, formatCount(e.tensorCount)),
+        el("td", { class: "num" }, formatBytes(e.bytes)),
+        el("td", { class: "num" }, `${(share * 100).toFixed(1)}%`),
+        el("td", { class: "num" }, formatBpw(e.typeBitsPerWeight)),
+      ),
+    );
+  }
+  return el("section", { class: "mix" }, el("h3", {}, "Quant mix (bytes per tensor type)"), bar, legend);
+}
