@@ -38,6 +38,7 @@ function walk(dir, pattern) {
 
 async function unitTier() {
   console.log("\n=== unit tests (plain Node) ===");
+  const tierStart = Date.now();
   const require = createRequire(path.join(root, "package.json"));
   const Mocha = require("mocha");
   const mocha = new Mocha({ ui: "bdd", reporter: "spec", timeout: 120_000, color: process.stdout.isTTY });
@@ -55,7 +56,7 @@ async function unitTier() {
       failures.push(`unit: ${t.fullTitle()}: ${err.message.split("\n")[0]}`);
     });
   });
-  console.log(`unit: ${result.passed} passed, ${result.failed} failed (${files.length} files)`);
+  console.log(`unit: ${result.passed} passed, ${result.failed} failed (${files.length} files, ${((Date.now() - tierStart) / 1000).toFixed(0)} s)`);
   totals.passed += result.passed;
   totals.failed += result.failed;
 }
@@ -78,7 +79,8 @@ function runNode(args, timeoutMs) {
 
 async function integrationTier() {
   console.log("\n=== integration tests (real VS Code extension host: code-server + headless Chromium) ===");
-  const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
+  const tierStart = Date.now();
+  const deadline = tierStart + INTEGRATION_TIMEOUT_MS;
   const suites = ["--suite", "integration"];
   if (walk(path.join(root, "out", "test", "integration"), /\.untrusted\.test\.js$/).length) suites.push("--suite", "untrusted");
   if (withVsix) {
@@ -103,6 +105,7 @@ async function integrationTier() {
     return;
   }
   const r = JSON.parse(fs.readFileSync(results, "utf8"));
+  console.log(`integration tier: ${r.passed} passed, ${r.failed} failed (${((Date.now() - tierStart) / 1000).toFixed(0)} s)`);
   totals.passed += r.passed;
   totals.failed += r.failed;
   for (const s of r.suites) for (const f of s.failures) failures.push(`${s.suite}: ${f}`);

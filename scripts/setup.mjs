@@ -3,7 +3,7 @@
 //   1. npm ci (skipped when node_modules matches package-lock.json)
 //   2. code-server 4.100.3 into .code-server/ from test/harness/code-server/{package,package-lock}.json
 //      (Linux and macOS; the integration tests' real VS Code host)
-//   3. node scripts/build-native.mjs (llama.cpp tools into bin/; skips itself when up to date)
+//   3. node scripts/build-native.mjs (llama.cpp tools into bin/) and scripts/build-minja.mjs; both skip when up to date
 //   4. node esbuild.mjs
 // Flags: --force (redo steps 1-2), --skip-code-server, --skip-native.
 // Uses only Node built-ins: it runs before node_modules exists.
@@ -177,6 +177,8 @@ if (!skipCodeServer) {
 if (!skipNative) {
   step("native llama.cpp tools");
   run(process.execPath, [path.join("scripts", "build-native.mjs")]);
+  // minja-render: the older llama.cpp template engine the template checks also run (~15 s, stamped).
+  if (fs.existsSync(path.join(root, "scripts", "build-minja.mjs"))) run(process.execPath, [path.join("scripts", "build-minja.mjs")]);
 }
 
 // --- 4. bundles ---------------------------------------------------------------------------------

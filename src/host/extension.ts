@@ -3,9 +3,11 @@ import { COMMAND_IDS } from "./commandIds";
 import { StudioContext, type CommandTable, type Feature } from "./context";
 import { nativeToolsFeature } from "./commands/nativeToolsCommands";
 import { modelsFeature } from "./views/modelsFeature";
+import { quantizeFeature } from "./quantize/quantizeFeature";
+import { templatesFeature } from "./templates/templatesFeature";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
-const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature];
+const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature];
 
 export interface GgufStudioApi {
   readonly context: StudioContext;

@@ -112,7 +112,12 @@ export type FileState = "present" | "deleted" | "changed";
 
 /** Host → webview. */
 export type ToInspector =
-  | { readonly type: "model"; readonly model: InspectorModel }
+  | {
+      readonly type: "model";
+      readonly model: InspectorModel;
+      /** The first FIRST_TENSOR_PAGE rows, so the table paints without another round trip. */
+      readonly firstTensors: TensorColumns;
+    }
   | { readonly type: "error"; readonly error: InspectorErrorInfo }
   | {
       readonly type: "tensorPage";
@@ -155,7 +160,9 @@ export type FromInspector =
   | { readonly type: "export"; readonly table: ExportTable; readonly format: ExportFormat }
   | { readonly type: "reload" };
 
-/** Rows per tensor page the webview asks for. */
+/** Rows sent with the model message. */
+export const FIRST_TENSOR_PAGE = 2000;
+/** Rows per tensor page the webview asks for after that. */
 export const TENSOR_PAGE_SIZE = 20000;
 /** Characters of a metadata value shown inline. */
 export const METADATA_PREVIEW_CHARS = 300;

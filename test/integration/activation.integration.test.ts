@@ -21,6 +21,9 @@ describe("activation", () => {
     // The sidebar's title shows the container's title once it is the visible view container.
     const title = await waitForWorkbench(".part.sidebar .composite.title", "GGUF", 20_000);
     assert.match(title, /GGUF/i);
+    // Let the container's first view render its rows (the fixtures workspace has two models), so the
+    // screenshot shows content rather than a progress bar.
+    await waitForWorkbench(".part.sidebar .monaco-list-row", undefined, 20_000);
     const file = await screenshot("activity-bar");
     assert.ok(file?.endsWith("activity-bar.png"));
   });

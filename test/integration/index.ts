@@ -3,7 +3,7 @@
 // reports per-test lines and totals to the outer driver when one is listening.
 //
 // Which files load depends on GGUF_STUDIO_TEST_SUITE:
-//   integration (default): out/test/integration/**/*.integration.test.js, trusted workspace
+//   integration (default): out/test/{integration,harness/selftest}/**/*.integration.test.js, trusted workspace
 //   untrusted:             out/test/integration/**/*.untrusted.test.js, workspace not trusted
 //   vsix:                  out/test/harness/vsix/*.vsix.test.js, gguf-studio installed from the VSIX
 import fs from "node:fs";
@@ -15,9 +15,10 @@ import { hasBrowserDriver, log, reportTotals, waitUntil, workbenchClick } from "
 
 const outTest = path.resolve(__dirname, "..");
 const SUITES = {
-  integration: { dir: path.join(outTest, "integration"), pattern: /\.integration\.test\.js$/ },
-  untrusted: { dir: path.join(outTest, "integration"), pattern: /\.untrusted\.test\.js$/ },
-  vsix: { dir: path.join(outTest, "harness", "vsix"), pattern: /\.vsix\.test\.js$/ },
+  // harness/selftest holds the browser driver's own test.
+  integration: { dirs: [path.join(outTest, "integration"), path.join(outTest, "harness", "selftest")], pattern: /\.integration\.test\.js$/ },
+  untrusted: { dirs: [path.join(outTest, "integration")], pattern: /\.untrusted\.test\.js$/ },
+  vsix: { dirs: [path.join(outTest, "harness", "vsix")], pattern: /\.vsix\.test\.js$/ },
 } as const;
 type Suite = keyof typeof SUITES;
 
@@ -58,13 +59,20 @@ export async function run(): Promise<void> {
   const suite = (process.env[SUITE_ENV] ?? "integration") as Suite;
   const spec = SUITES[suite];
   if (!spec) throw new Error(`unknown ${SUITE_ENV} "${suite}"`);
-  await awaitTrust(process.env[TRUST_MODE_ENV]);
+  try {
+    await awaitTrust(process.env[TRUST_MODE_ENV]);
+  } catch (e) {
+    // Tell the outer runner why nothing ran, rather than only "no results".
+    const message = e instanceof Error ? e.message : String(e);
+    await reportTotals({ suite, passed: 0, failed: 1, pending: 0, failures: [`workspace trust setup: ${message}`] }).catch(() => undefined);
+    throw e;
+  }
 
   const mocha = new Mocha({ ui: "bdd", color: false, timeout: 120_000, reporter: "spec" });
   const grep = process.env[GREP_ENV];
   if (grep) mocha.grep(grep);
-  const files = findTests(spec.dir, spec.pattern);
-  if (files.length === 0) throw new Error(`no test files match ${spec.pattern} under ${spec.dir}`);
+  const files = spec.dirs.flatMap((d) => findTests(d, spec.pattern));
+  if (files.length === 0) throw new Error(`no test files match ${spec.pattern} under ${spec.dirs.join(", ")}`);
   for (const f of files) mocha.addFile(f);
 
   // Posted lines must arrive before the host exits, so keep their promises. Without a driver

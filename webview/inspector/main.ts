@@ -1,5 +1,5 @@
 // GGUF inspector webview: tabs over one model the host parsed once; data arrives in pages.
-import type { FileState, InspectorErrorInfo, InspectorModel, ToInspector } from "../../src/shared/inspectorProtocol";
+import type { FileState, InspectorErrorInfo, InspectorModel, TensorColumns, ToInspector } from "../../src/shared/inspectorProtocol";
 import { TENSOR_PAGE_SIZE } from "../../src/shared/inspectorProtocol";
 import { createControl, registerToolkit } from "../ui/toolkit";
 import { clear, el } from "./dom";
@@ -31,7 +31,7 @@ const copy = (text: string, what: string): void => post({ type: "copyText", text
 const tensorTab = new TensorTab(views.tensors, { state, save, copy });
 const metadataTab = new MetadataTab(views.metadata, { state, save, copy, copyKey: (key) => post({ type: "copyMetadataValue", key }) });
 
-function showModel(model: InspectorModel): void {
+function showModel(model: InspectorModel, firstTensors: TensorColumns): void {
   clear(root);
   root.dataset.state = "ready";
   root.dataset.file = model.overview.fileName;
@@ -57,15 +57,19 @@ function showModel(model: InspectorModel): void {
   tensorTab.init(model);
   renderTemplateTab(views.template, model, state, save);
   renderExportTab(views.export);
+  tensorTab.addPage(0, firstTensors);
   if (state.tab === "tensors") requestAnimationFrame(() => tensorTab.shown());
-  void loadTensors(model.overview.tensorCount);
+  void loadTensors(firstTensors.names.length, model.overview.tensorCount);
 }
 
-/** Pages the tensor rows in; the table paints from the first page on. */
-async function loadTensors(total: number): Promise<void> {
-  for (let offset = 0; offset < total; offset += TENSOR_PAGE_SIZE) {
+/** Pages in the rows after the ones that came with the model. */
+let generation = 0;
+async function loadTensors(from: number, total: number): Promise<void> {
+  const mine = ++generation; // a reload starts a new model; stale pages are dropped
+  for (let offset = from; offset < total; offset += TENSOR_PAGE_SIZE) {
     try {
       const page = await requestTensors(offset, TENSOR_PAGE_SIZE);
+      if (mine !== generation) return;
       tensorTab.addPage(page.offset, page.columns);
     } catch (e) {
       showNotice(`Could not load tensors: ${e instanceof Error ? e.message : String(e)}`);
@@ -124,7 +128,7 @@ window.addEventListener("message", (event: MessageEvent<ToInspector>) => {
   if (settleReply(m)) return;
   switch (m.type) {
     case "model":
-      showModel(m.model);
+      showModel(m.model, m.firstTensors);
       break;
     case "error":
       showError(m.error);

@@ -53,7 +53,7 @@ export class MetadataTab {
     for (const r of this.rows) {
       if (q && !r.key.toLowerCase().includes(q) && !r.preview.toLowerCase().includes(q)) continue;
       const actions = el("td", { class: "actions" });
-      const copy = createControl("button", { appearance: "icon", title: `Copy the value of ${r.key}`, "aria-label": "Copy value", "data-copy": r.key }, "⧉");
+      const copy = createControl("button", { appearance: "secondary", title: `Copy the value of ${r.key}`, "data-copy": r.key }, "Copy");
       copy.addEventListener("click", () => this.host.copyKey(r.key));
       actions.append(copy);
       if (r.arrayLength !== undefined && r.arrayLength > 0) {

@@ -159,37 +159,48 @@ function sortRows(d: TensorData, rows: Int32Array, key: SortKey, descending: boo
 }
 
 function groupRows(d: TensorData, rows: Int32Array, groupBy: GroupBy): { rows: Int32Array; groups: TensorGroup[] } {
-  const keyOf = (i: number): string => (groupBy === "layer" ? (d.layer[i] < 0 ? "non-layer" : `blk.${d.layer[i]}`) : d.kinds[d.kindIndex[i]]);
-  const members = new Map<string, number[]>();
-  for (const i of rows) {
-    const k = keyOf(i);
-    let m = members.get(k);
-    if (!m) members.set(k, (m = []));
-    m.push(i);
+  // Integer group ids and a counting sort: no per-group arrays, so 60,000 distinct groups stay fast.
+  let maxLayer = -1;
+  for (let i = 0; i < d.length; i++) if (d.layer[i] > maxLayer) maxLayer = d.layer[i];
+  const nonLayer = maxLayer + 1;
+  const idOf = groupBy === "layer" ? (i: number): number => (d.layer[i] < 0 ? nonLayer : d.layer[i]) : (i: number): number => d.kindIndex[i];
+  const idCount = groupBy === "layer" ? nonLayer + 1 : d.kinds.length;
+  const counts = new Int32Array(idCount);
+  const order: number[] = [];
+  for (let p = 0; p < rows.length; p++) {
+    const g = idOf(rows[p]);
+    if (counts[g]++ === 0) order.push(g);
   }
-  let keys = [...members.keys()];
-  if (groupBy === "layer") {
-    const num = (k: string): number => (k === "non-layer" ? Number.MAX_SAFE_INTEGER : Number(k.slice(4)));
-    keys = keys.sort((a, b) => num(a) - num(b));
-  }
-  const groups: TensorGroup[] = [];
-  const out = new Int32Array(rows.length + keys.length);
+  // Layers in numeric order (non-layer last); kinds in order of first appearance in the sorted rows.
+  if (groupBy === "layer") order.sort((a, b) => a - b);
+  const start = new Int32Array(idCount);
+  const groupIndex = new Int32Array(idCount);
   let n = 0;
-  for (const k of keys) {
-    const m = members.get(k) ?? [];
-    let bytes = 0;
-    let elements = 0;
-    let knownElements = 0;
-    for (const i of m) {
-      elements += d.elements[i];
-      if (d.bytes[i] >= 0) {
-        bytes += d.bytes[i];
-        knownElements += d.elements[i];
-      }
+  order.forEach((g, k) => {
+    groupIndex[g] = k;
+    start[g] = n + 1; // slot 0 of each block is the header
+    n += counts[g] + 1;
+  });
+  const out = new Int32Array(n);
+  const fill = start.slice();
+  const bytes = new Float64Array(order.length);
+  const elements = new Float64Array(order.length);
+  const known = new Float64Array(order.length);
+  for (let p = 0; p < rows.length; p++) {
+    const i = rows[p];
+    const g = idOf(i);
+    out[fill[g]++] = i;
+    const k = groupIndex[g];
+    elements[k] += d.elements[i];
+    if (d.bytes[i] >= 0) {
+      bytes[k] += d.bytes[i];
+      known[k] += d.elements[i];
     }
-    out[n++] = -(groups.length + 1);
-    groups.push({ label: k, count: m.length, bytes, elements, bpw: knownElements > 0 ? (bytes * 8) / knownElements : undefined });
-    for (const i of m) out[n++] = i;
   }
+  const groups: TensorGroup[] = order.map((g, k) => {
+    out[start[g] - 1] = -(k + 1);
+    const label = groupBy === "layer" ? (g === nonLayer ? "non-layer" : `blk.${g}`) : d.kinds[g];
+    return { label, count: counts[g], bytes: bytes[k], elements: elements[k], bpw: known[k] > 0 ? (bytes[k] * 8) / known[k] : undefined };
+  });
   return { rows: out, groups };
 }

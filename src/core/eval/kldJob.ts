@@ -197,7 +197,7 @@ export async function ensureBaseLogits(o: KldJobOptions, base: GgufModel, warnin
 export async function runKldForQuant(
   o: Pick<KldJobOptions, "perplexity" | "contextSize" | "threads" | "gpuLayers" | "signal" | "onLine" | "run">,
   quantPath: string, baseLogitsFile: string, onProgress?: (fraction: number, message: string) => void,
-): Promise<{ parsed: PerplexityOutput; args: string[]; durationMs: number; attempts: number }> {
+): Promise<{ parsed: PerplexityOutput; lines: string[]; args: string[]; durationMs: number; attempts: number }> {
   if (!fs.existsSync(baseLogitsFile)) throw new BaseLogitsMissingError(baseLogitsFile);
   const args = ["-m", quantPath, "--kl-divergence-base", baseLogitsFile, "--kl-divergence", ...commonArgs(o as KldJobOptions)];
   const run = o.run ?? runTool;
@@ -215,7 +215,8 @@ export async function runKldForQuant(
       onProgress: (p) => onProgress?.(p.fraction ?? 0, p.message),
     });
     const parsed = parsePerplexityOutput(lines);
-    if (parsed.summary.meanKld) return { parsed, args, durationMs: r.durationMs, attempts: attempt };
+    // "Same top p" is the last statistic printed: with it, nothing before it was lost.
+    if (parsed.summary.meanKld && parsed.summary.sameTopP) return { parsed, lines, args, durationMs: r.durationMs, attempts: attempt };
     if (parsed.errors.length > 0 || attempt >= LOST_OUTPUT_RETRIES) throw new KldRunError(path.basename(quantPath), parsed.errors);
   }
 }

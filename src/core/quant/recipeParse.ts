@@ -44,7 +44,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-const TOP_KEYS = new Set(["$schema", "version", "name", "baseType", "rules", "imatrix", "calibration", "notes", "generatedBy"]);
+const TOP_KEYS = new Set(["$schema", "version", "name", "model", "baseType", "rules", "imatrix", "calibration", "notes", "generatedBy"]);
 const RULE_KEYS = new Set(["pattern", "type", "note"]);
 
 /** Validates parsed JSON; returns the recipe (when there are no errors) and all problems. */
@@ -86,7 +86,7 @@ export function validateRecipe(value: unknown): { recipe?: QuantRecipe; problems
     rules.push(typeof r.note === "string" ? { pattern: r.pattern, type: t, note: r.note } : { pattern: r.pattern, type: t });
   });
 
-  for (const key of ["name", "imatrix", "calibration", "notes"] as const) {
+  for (const key of ["name", "model", "imatrix", "calibration", "notes"] as const) {
     if (value[key] !== undefined && typeof value[key] !== "string") err(key, `${key} must be a string`);
   }
   if (value.generatedBy !== undefined && !isObject(value.generatedBy)) err("generatedBy", "generatedBy must be an object");
@@ -96,6 +96,7 @@ export function validateRecipe(value: unknown): { recipe?: QuantRecipe; problems
     ...(typeof value.$schema === "string" ? { $schema: value.$schema } : {}),
     version: RECIPE_FORMAT_VERSION,
     ...(typeof value.name === "string" ? { name: value.name } : {}),
+    ...(typeof value.model === "string" ? { model: value.model } : {}),
     baseType,
     rules,
     ...(typeof value.imatrix === "string" ? { imatrix: value.imatrix } : {}),

@@ -18,6 +18,8 @@ export interface QuantRecipe {
   readonly $schema?: string;
   readonly version: number;
   readonly name?: string;
+  /** The base model the recipe was made for (relative to the recipe file, or absolute); the editor opens it. */
+  readonly model?: string;
   /** ggml type of every quantizable tensor that no rule matches (must be a quantized type). */
   readonly baseType: string;
   readonly rules: readonly RecipeRule[];

@@ -1,6 +1,7 @@
-// A fix is safe only when, after it, the template renders on every target engine and the
-// reference engine's output on the whole suite is byte-identical to its output for the
-// original template (on every conversation the original rendered).
+// A fix is safe only when, after it, the reference engine's output on the whole suite is
+// byte-identical to its output for the original template (on every conversation the original
+// rendered), and no target engine stops rendering a conversation it rendered before. (A target
+// that failed before and still fails is the construct's other problem, reported separately.)
 import type { SuiteConversation } from "./conversationSuite";
 import { applyEdits } from "./edits";
 import type { EngineSet } from "./engines";
@@ -13,6 +14,8 @@ export interface VerifyInput {
   readonly suite: readonly SuiteConversation[];
   /** Reference outcomes for the ORIGINAL template. */
   readonly referenceBefore: readonly RenderOutcome[];
+  /** Every engine's outcomes for the ORIGINAL template (a fix may not break what rendered). */
+  readonly before: ReadonlyMap<EngineId, readonly RenderOutcome[]>;
   readonly signal?: AbortSignal;
 }
 
@@ -47,7 +50,7 @@ export async function verifyFix(input: VerifyInput, fix: TemplateFix): Promise<F
     }
     for (const e of engines) {
       const r = after.get(e)?.[i];
-      if (r && !r.ok) return { safe: false, verdict: `${e} does not render “${conv}” after the fix: ${r.error.split("\n")[0]}` };
+      if (r && !r.ok && input.before.get(e)?.[i]?.ok) return { safe: false, verdict: `${e} does not render “${conv}” after the fix: ${r.error.split("\n")[0]}` };
     }
   }
   return { safe: true, verdict: `renders on ${engines.join(", ")}; ${reference} output identical on the whole suite` };

@@ -127,7 +127,7 @@ export async function lintTemplate(engines: EngineSet, text: string, options: Li
   findings.push(...semanticChecks({ text, scanned, suite, reference: refOut, tokens, tokensFromModel: options.tokensFromModel ?? false }));
 
   if (options.verifyFixes !== false && !cancelled) {
-    const input = { engines, text, targets, suite, referenceBefore: refOut, signal: options.signal };
+    const input = { engines, text, targets, suite, referenceBefore: refOut, before: renders, signal: options.signal };
     const fixes = findings.flatMap((f) => f.fixes ?? []);
     await Promise.all(
       fixes.map(async (fix) => {

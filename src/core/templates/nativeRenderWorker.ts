@@ -28,6 +28,14 @@ function capped(output: string): RenderOutcome {
 
 async function renderBatch(req: BatchRequest): Promise<RenderOutcome[]> {
   let render: (ctx: RenderContext) => string;
+  if (engine !== "hf-jinja") {
+    // A missing or incompatible addon is "engine unavailable", never a template syntax error.
+    try {
+      await compileNativeTemplate("");
+    } catch (e) {
+      return req.contexts.map(() => ({ ok: false, stage: "unavailable", error: `llama.cpp engine unavailable: ${message(e)}` }));
+    }
+  }
   try {
     if (engine === "hf-jinja") {
       const t = new Template(req.template);

@@ -27,10 +27,21 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
     super();
   }
 
-  static async open(uri: vscode.Uri): Promise<GgufDocument> {
+  private loading: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts reading and returns at once, so VS Code creates the webview while the header is parsed
+   * (the two overlap; a 60k-tensor header takes a few hundred ms). Await `whenLoaded()` before use.
+   */
+  static open(uri: vscode.Uri): GgufDocument {
     const doc = new GgufDocument(uri);
-    await doc.load();
+    doc.loading = doc.load().catch((e: unknown) => doc.failed(e));
     return doc;
+  }
+
+  /** Resolves once the current read (or reload) finished; never rejects (errors land in `error`). */
+  whenLoaded(): Promise<void> {
+    return this.loading;
   }
 
   get loaded(): LoadedModel | undefined {
@@ -69,8 +80,14 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
     this.watch();
   }
 
+  private failed(e: unknown): void {
+    this._loaded = undefined;
+    this._error = inspectorErrorOf(this.uri.fsPath, e);
+  }
+
   async reload(): Promise<void> {
-    await this.load();
+    this.loading = this.load().catch((e: unknown) => this.failed(e));
+    await this.loading;
     await this.checkFiles();
     this.reloadEmitter.fire();
   }

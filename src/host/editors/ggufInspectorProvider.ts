@@ -47,16 +47,18 @@ export class GgufInspectorProvider implements vscode.CustomReadonlyEditorProvide
     await vscode.commands.executeCommand("vscode.openWith", uri, GgufInspectorProvider.viewType);
   }
 
-  async openCustomDocument(uri: vscode.Uri): Promise<GgufDocument> {
+  openCustomDocument(uri: vscode.Uri): GgufDocument {
     const started = Date.now();
-    const doc = await GgufDocument.open(uri);
+    const doc = GgufDocument.open(uri);
     this.documents.add(doc);
     doc.onDidDispose(() => {
       this.documents.delete(doc);
       if (this.activeDocument === doc) this.activeDocument = undefined;
     });
-    const what = doc.loaded ? `${doc.loaded.model.tensors.length} tensors` : `error ${doc.error?.code}: ${doc.error?.message}`;
-    this.ctx.log.info(`inspector: read ${uri.fsPath} in ${Date.now() - started} ms (${what})`);
+    void doc.whenLoaded().then(() => {
+      const what = doc.loaded ? `${doc.loaded.model.tensors.length} tensors` : `error ${doc.error?.code}: ${doc.error?.message}`;
+      this.ctx.log.info(`inspector: read ${uri.fsPath} in ${Date.now() - started} ms (${what})`);
+    });
     return doc;
   }
 

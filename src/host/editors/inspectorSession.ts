@@ -2,7 +2,7 @@
 // pushes file-state changes. The switch over FromInspector is exhaustive.
 import * as vscode from "vscode";
 import { formatMetadataValue, tensorColumns } from "../../core/models/inspectorData";
-import type { FromInspector, ToInspector } from "../../shared/inspectorProtocol";
+import { FIRST_TENSOR_PAGE, type FromInspector, type ToInspector } from "../../shared/inspectorProtocol";
 import type { StudioContext } from "../context";
 import { Disposable } from "../disposable";
 import { reportError } from "../errors";
@@ -30,7 +30,7 @@ export class InspectorSession extends Disposable {
 
   private sendModel(): void {
     const loaded = this.doc.loaded;
-    if (loaded) this.post({ type: "model", model: loaded.view });
+    if (loaded) this.post({ type: "model", model: loaded.view, firstTensors: tensorColumns(loaded, 0, FIRST_TENSOR_PAGE) });
     else this.post({ type: "error", error: this.doc.error ?? { code: "unexpected", message: "the file was not read", path: this.doc.uri.fsPath } });
     if (this.doc.fileState !== "present") this.post({ type: "fileState", state: this.doc.fileState });
   }
@@ -39,16 +39,19 @@ export class InspectorSession extends Disposable {
     try {
       switch (m.type) {
         case "ready":
+          await this.doc.whenLoaded();
           this.sendModel();
           await this.doc.checkFiles();
           return;
         case "requestTensors": {
+          await this.doc.whenLoaded();
           const loaded = this.doc.loaded;
           if (!loaded) return this.post({ type: "requestFailed", requestId: m.requestId, message: "the model is not loaded" });
           const columns = tensorColumns(loaded, m.offset, Math.min(m.count, MAX_TENSOR_PAGE));
           return this.post({ type: "tensorPage", requestId: m.requestId, offset: m.offset, total: loaded.model.tensors.length, columns });
         }
         case "requestArrayPage": {
+          await this.doc.whenLoaded();
           const arrays = this.doc.arrays;
           if (!arrays) return this.post({ type: "requestFailed", requestId: m.requestId, message: "the model is not loaded" });
           try {

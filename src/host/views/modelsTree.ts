@@ -224,7 +224,8 @@ function modelItem(node: ModelNode): vscode.TreeItem {
   item.resourceUri = node.resourceUri;
   item.iconPath = new vscode.ThemeIcon(info.error || g.missingShards.length > 0 ? "warning" : g.isSplit ? "files" : "file-binary");
   item.contextValue = g.isSplit ? "ggufModel ggufSplit" : "ggufModel";
-  item.command = { command: "ggufStudio.inspectModel", title: "Inspect", arguments: [node.resourceUri] };
+  // A split set expands on click (its shards are below); its inline button and menu still inspect it.
+  if (!g.isSplit) item.command = { command: "ggufStudio.inspectModel", title: "Inspect", arguments: [node.resourceUri] };
   return item;
 }
 

@@ -51,9 +51,9 @@ describe("KLD evaluation on the fixtures", function () {
   it("parses every statistic of a real --kl-divergence run", async () => {
     const base = path.join(dir, "manual.kld");
     await runTool({ executable: perplexity as string, args: ["-m", fixture("tiny-llama-f16.gguf"), "-f", evalSlice, "--kl-divergence-base", base, "-c", "256", "--chunks", "4", "-t", "2"] });
-    const lines: string[] = [];
-    await runTool({ executable: perplexity as string, args: ["-m", q4, "--kl-divergence-base", base, "--kl-divergence", "-c", "256", "-t", "2"], onLine: (l) => lines.push(l) });
+    const { lines, parsed } = await runKldForQuant({ perplexity: perplexity as string, contextSize: 256, threads: 2 }, q4, base);
     const out = parsePerplexityOutput(lines);
+    assert.deepEqual(out, parsed);
     assert.equal(out.chunkCount, 4);
     assert.equal(out.contextSize, 256);
     assert.equal(out.chunks.length, 4);

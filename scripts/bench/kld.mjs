@@ -1,0 +1,79 @@
+// Stock presets vs the size-budgeted optimizer on a fixture, measured by mean KLD on held-out text.
+//   node scripts/bench/kld.mjs [--model tiny-llama-f16.gguf] [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 4]
+// Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as esbuild from "esbuild";
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+const modelName = arg("model", "tiny-llama-f16.gguf");
+const budgets = arg("budgets", "Q4_K_M").split(",");
+const presets = arg("presets", "Q2_K,Q3_K_S,Q3_K_M,Q3_K_L,Q4_K_S,Q4_K_M,IQ4_XS,Q5_K_M").split(",");
+const chunks = Number(arg("chunks", "48"));
+const probeChunks = Number(arg("probe-chunks", "4"));
+const threads = Number(arg("threads", String(Math.max(1, os.cpus().length))));
+
+const bundle = path.join(os.tmpdir(), `gguf-studio-bench-kld-${process.pid}.cjs`);
+await esbuild.build({
+  stdin: { contents: `export * from "./src/core/quant/optimizerRun"; export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { KldResultsStore } from "./src/core/eval/resultsStore"; export { locateTools } from "./src/core/native/toolLocator"; export { runTool } from "./src/core/native/toolRunner"; export { probeToolVersion } from "./src/core/native/toolLocator";`, resolveDir: root, loader: "ts" },
+  bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "warning",
+});
+const core = createRequire(import.meta.url)(bundle);
+const tools = core.locateTools({ extensionRoot: root }).found;
+const quantize = tools["llama-quantize"].path;
+const perplexity = tools["llama-perplexity"].path;
+const base = path.join(root, "test", "fixtures", modelName);
+const evalPath = path.join(root, "test", "fixtures", "code-eval.txt");
+const work = path.join(root, ".bench", "kld", modelName.replace(/\.gguf$/, ""));
+fs.mkdirSync(work, { recursive: true });
+const cache = new core.LogitsCache(path.join(work, "logits"), 20 * 1024 ** 3);
+const store = new core.KldResultsStore(path.join(work, "results"));
+const version = (await core.probeToolVersion(perplexity)).version;
+const rows = [];
+
+const t0 = Date.now();
+for (const p of presets) {
+  const out = path.join(work, `${modelName.replace(/-f16\.gguf$/, "")}-${p}.gguf`);
+  if (!fs.existsSync(out)) await core.runTool({ executable: quantize, args: [base, out, p, String(threads)] });
+}
+const presetFiles = presets.map((p) => ({ path: path.join(work, `${modelName.replace(/-f16\.gguf$/, "")}-${p}.gguf`), label: p, origin: "preset" }));
+const t1 = Date.now();
+const sweep = await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: presetFiles, evalPath, contextSize: 256, chunks, threads, cache, store });
+const oneEvalMs = (Date.now() - t1) / presetFiles.length;
+for (const r of sweep.results) rows.push({ name: r.label, kind: "preset", bytes: r.quantBytes, meanKld: r.summary.meanKld.value, sameTopP: r.summary.sameTopP?.value, kld99_9: r.summary.kld99_9 });
+console.error(`presets done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+for (const b of budgets) {
+  const budgetBytes = rows.find((r) => r.name === b)?.bytes;
+  if (!budgetBytes) throw new Error(`no preset ${b} measured for a budget`);
+  const ts = Date.now();
+  const res = await core.optimizeRecipe({
+    quantize, perplexity, basePath: base, budget: { kind: "bytes", bytes: budgetBytes }, evalPath, workDir: path.join(work, "optimizer"),
+    cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256,
+    onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}`); },
+  });
+  const recipeFile = path.join(work, `optimized-${b}.quant.json`);
+  fs.writeFileSync(recipeFile, JSON.stringify(res.recipe, null, 2) + "\n");
+  const quantOut = path.join(work, `optimized-${b}.gguf`);
+  fs.renameSync(res.verified.quantPath, quantOut);
+  await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: [{ path: quantOut, label: `optimizer @ ${b}`, origin: "optimizer", recipePath: recipeFile }], evalPath, contextSize: 256, chunks, threads, cache, store });
+  rows.push({
+    name: `optimizer @ ${b}`, kind: "optimizer", bytes: res.verified.fileBytes, meanKld: res.verified.meanKld, sameTopP: res.verified.sameTopP, kld99_9: res.verified.kld99_9,
+    budget: budgetBytes, predictedKld: res.predictedKld, evaluations: res.evaluations, newEvaluations: res.newEvaluations,
+    probeWallS: res.probeWallMs / 1000, verifyWallS: res.verifyWallMs / 1000, wallS: (Date.now() - ts) / 1000, compared: res.compared,
+  });
+}
+const report = { model: modelName, evalText: "code-eval.txt", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMs / 1000, rows };
+fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(report, null, 2));
+fs.rmSync(bundle, { force: true });
+console.log(`| quant | kind | bytes | mean KLD | 99.9% KLD | same top p |\n|---|---|---:|---:|---:|---:|`);
+for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
+  console.log(`| ${r.name} | ${r.kind} | ${r.bytes} | ${r.meanKld.toFixed(6)} | ${r.kld99_9?.toFixed(4) ?? ""} | ${r.sameTopP?.toFixed(2) ?? ""}% |`);
+}
+for (const r of rows.filter((x) => x.kind === "optimizer")) {
+  const best = rows.filter((x) => x.kind === "preset" && x.bytes <= r.budget).sort((a, b) => a.meanKld - b.meanKld)[0];
+  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s, verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation ${report.oneFullEvalS.toFixed(1)} s`);
+}

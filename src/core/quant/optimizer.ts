@@ -1,0 +1,216 @@
+// Size-budgeted recipe search, the pure part: tensor groups, candidate types, budgets and the
+// choice of one type per group that minimizes predicted KLD under a byte budget.
+//
+// What drives it (honestly): measured sensitivities. optimizerRun.ts quantizes ONE group at ONE
+// type with everything else left at the base precision, and measures the KLD that adds on a short
+// held-out slice. The prediction for a recipe is the sum of its groups' measured KLDs (an additive
+// model; interactions are ignored, which is why the result is verified with a real run).
+// The choice is a multiple-choice knapsack solved by a Lagrangian sweep over each group's convex
+// hull, then a greedy pass that spends what budget is left on the best KLD-per-byte upgrades.
+import { keptReason, typedBytes, fallbackType } from "./recipeResolve";
+import { literalPattern } from "./recipeCompile";
+import type { QuantRecipe, RecipeRule, RecipeTensor } from "./recipeTypes";
+import { RECIPE_FORMAT_VERSION } from "./recipeTypes";
+
+export interface TensorGroup {
+  /** "blk.3.ffn_down" or "token_embd". */
+  readonly id: string;
+  readonly tensors: readonly RecipeTensor[];
+  /** Anchored regex matching exactly this group's tensors. */
+  readonly pattern: string;
+  readonly elementCount: number;
+}
+
+/** One group per (layer, kind) and one per non-layer tensor; tensors llama-quantize keeps are left out. */
+export function groupTensors(tensors: readonly RecipeTensor[]): TensorGroup[] {
+  const byId = new Map<string, RecipeTensor[]>();
+  for (const t of tensors) {
+    if (keptReason(t.name, t.shape)) continue;
+    const id = t.name.replace(/\.weight$/, "");
+    const groupId = t.layer !== undefined ? id : id;
+    byId.set(groupId, [...(byId.get(groupId) ?? []), t]);
+  }
+  return [...byId.entries()].map(([id, ts]) => ({
+    id, tensors: ts,
+    pattern: ts.length === 1 ? `^${literalPattern(ts[0].name)}$` : `^(${ts.map((t) => literalPattern(t.name)).join("|")})$`,
+    elementCount: ts.reduce((s, t) => s + t.elementCount, 0),
+  }));
+}
+
+export function groupBytes(group: TensorGroup, type: string): number {
+  return group.tensors.reduce((s, t) => s + typedBytes(fallbackType(type, t.shape[0]), t.elementCount, t.shape[0]), 0);
+}
+
+/** Candidate ladders, small to large. */
+export const CANDIDATES_WITH_IMATRIX = ["IQ2_XXS", "IQ2_S", "IQ3_XXS", "Q3_K", "IQ4_XS", "Q5_K", "Q6_K", "Q8_0"] as const;
+export const CANDIDATES_WITHOUT_IMATRIX = ["Q2_K", "Q3_K", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K", "Q8_0"] as const;
+
+export function candidateTypes(hasImatrix: boolean): string[] {
+  return [...(hasImatrix ? CANDIDATES_WITH_IMATRIX : CANDIDATES_WITHOUT_IMATRIX)];
+}
+
+export type Budget = { readonly kind: "bytes"; readonly bytes: number } | { readonly kind: "bpw"; readonly bitsPerWeight: number };
+
+export class BudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BudgetError";
+  }
+}
+
+/** "4326656", "4.3MB", "2.5GB", "3.1GiB", "4.5bpw". GB = 1e9 bytes, GiB = 2^30. */
+export function parseBudget(text: string): Budget {
+  const m = /^\s*([\d.]+)\s*(bpw|b|kb|mb|gb|kib|mib|gib)?\s*$/i.exec(text);
+  if (!m || !Number.isFinite(Number(m[1])) || Number(m[1]) <= 0) {
+    throw new BudgetError(`cannot read the budget "${text}": use bytes (4326656), a size (3.5GB, 3.2GiB) or bits per weight (4.5bpw)`);
+  }
+  const v = Number(m[1]);
+  const unit = (m[2] ?? "b").toLowerCase();
+  if (unit === "bpw") return { kind: "bpw", bitsPerWeight: v };
+  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+  return { kind: "bytes", bytes: Math.floor(v * mult[unit]) };
+}
+
+/** Measured extra KLD of a group at a type (others at base precision). */
+export type Sensitivity = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+export interface Choice {
+  readonly types: ReadonlyMap<string, string>;
+  readonly bytes: number;
+  readonly predictedKld: number;
+}
+
+interface Option { readonly type: string; readonly bytes: number; readonly kld: number }
+
+/**
+ * Cleans noisy measurements: negative values become 0 and KLD never increases with more bytes
+ * (a larger type cannot be worse in expectation; an upward blip is noise on a tiny number).
+ */
+export function monotoneOptions(group: TensorGroup, types: readonly string[], sens: ReadonlyMap<string, number>): Option[] {
+  const opts = types
+    .filter((t) => sens.has(t))
+    .map((t) => ({ type: t, bytes: groupBytes(group, t), kld: Math.max(0, sens.get(t) ?? 0) }))
+    .sort((a, b) => a.bytes - b.bytes || a.kld - b.kld);
+  const out: Option[] = [];
+  for (let i = opts.length - 1; i >= 0; i--) {
+    const next = out[0];
+    const kld = next ? Math.max(opts[i].kld, next.kld) : opts[i].kld;
+    out.unshift({ ...opts[i], kld });
+  }
+  // Same bytes: keep the better one only.
+  return out.filter((o, i) => i === out.length - 1 || out[i + 1].bytes !== o.bytes || o.kld < out[i + 1].kld);
+}
+
+/** Lower convex hull of (bytes, kld): the only options a Lagrangian sweep can pick. */
+function convexHull(opts: readonly Option[]): Option[] {
+  const hull: Option[] = [];
+  for (const o of opts) {
+    while (hull.length >= 2) {
+      const a = hull[hull.length - 2];
+      const b = hull[hull.length - 1];
+      // b is above the segment a→o: drop it.
+      if ((b.kld - a.kld) * (o.bytes - a.bytes) >= (o.kld - a.kld) * (b.bytes - a.bytes)) hull.pop();
+      else break;
+    }
+    hull.push(o);
+  }
+  return hull;
+}
+
+/**
+ * Picks one type per group with Σ bytes ≤ budgetBytes (tensor bytes) minimizing Σ measured KLD.
+ * `fixedBytes` counts what no choice changes (kept tensors).
+ */
+export function chooseTypes(groups: readonly TensorGroup[], types: readonly string[], sens: Sensitivity, budgetBytes: number, fixedBytes = 0): Choice {
+  const options = new Map<string, Option[]>();
+  for (const g of groups) {
+    const o = monotoneOptions(g, types, sens.get(g.id) ?? new Map());
+    if (o.length === 0) throw new BudgetError(`no measurements for group ${g.id}`);
+    options.set(g.id, o);
+  }
+  const minBytes = fixedBytes + groups.reduce((s, g) => s + (options.get(g.id) as Option[])[0].bytes, 0);
+  if (minBytes > budgetBytes) {
+    throw new BudgetError(`the budget of ${budgetBytes} bytes is below the smallest possible size (${minBytes} bytes with every group at its smallest candidate type)`);
+  }
+  // Start from each group's cheapest hull point; upgrades along hulls in order of KLD saved per byte.
+  const hulls = new Map([...options].map(([id, o]) => [id, convexHull(o)]));
+  const pick = new Map<string, Option>([...hulls].map(([id, h]) => [id, h[0]]));
+  let bytes = minBytes;
+  type Step = { id: string; to: Option; slope: number; cost: number };
+  const nextStep = (id: string): Step | undefined => {
+    const h = hulls.get(id) as Option[];
+    const cur = pick.get(id) as Option;
+    const i = h.indexOf(cur);
+    if (i < 0 || i + 1 >= h.length) return undefined;
+    const to = h[i + 1];
+    const cost = to.bytes - cur.bytes;
+    return { id, to, cost, slope: (cur.kld - to.kld) / cost };
+  };
+  for (;;) {
+    let best: Step | undefined;
+    for (const id of hulls.keys()) {
+      const s = nextStep(id);
+      if (s && bytes + s.cost <= budgetBytes && (!best || s.slope > best.slope)) best = s;
+    }
+    if (!best || best.slope <= 0) break;
+    bytes += best.cost;
+    pick.set(best.id, best.to);
+  }
+  // Greedy pass over ALL options (not just hull points) with the leftover budget.
+  for (let improved = true; improved; ) {
+    improved = false;
+    let best: { id: string; to: Option; gain: number } | undefined;
+    for (const [id, opts] of options) {
+      const cur = pick.get(id) as Option;
+      for (const o of opts) {
+        const cost = o.bytes - cur.bytes;
+        const gain = cur.kld - o.kld;
+        if (gain > 0 && cost > 0 && bytes + cost <= budgetBytes && (!best || gain / cost > best.gain)) best = { id, to: o, gain: gain / cost };
+      }
+    }
+    if (best) {
+      bytes += best.to.bytes - (pick.get(best.id) as Option).bytes;
+      pick.set(best.id, best.to);
+      improved = true;
+    }
+  }
+  return {
+    types: new Map([...pick].map(([id, o]) => [id, o.type])),
+    bytes,
+    predictedKld: [...pick.values()].reduce((s, o) => s + o.kld, 0),
+  };
+}
+
+/** A recipe that gives each group its chosen type; the most common type becomes the base. */
+export function recipeFromChoice(groups: readonly TensorGroup[], choice: Choice, name: string, generatedBy: Record<string, unknown>): QuantRecipe {
+  const counts = new Map<string, number>();
+  for (const g of groups) {
+    const t = choice.types.get(g.id) as string;
+    counts.set(t, (counts.get(t) ?? 0) + g.elementCount);
+  }
+  const baseType = [...counts].sort((a, b) => b[1] - a[1])[0][0];
+  // Group rules by (kind, type) so the recipe stays readable: "^blk\.(0|5)\.ffn_down\.weight$".
+  const byKindType = new Map<string, { layers: number[]; type: string; kind: string; names: string[] }>();
+  for (const g of groups) {
+    const type = choice.types.get(g.id) as string;
+    if (type === baseType) continue;
+    for (const t of g.tensors) {
+      const m = /^blk\.(\d+)\.(.+)$/.exec(t.name);
+      const key = m ? `${m[2]}|${type}` : `${t.name}|${type}`;
+      const e = byKindType.get(key) ?? { layers: [], type, kind: m ? m[2] : t.name, names: [] };
+      if (m) e.layers.push(Number(m[1]));
+      else e.names.push(t.name);
+      byKindType.set(key, e);
+    }
+  }
+  const rules: RecipeRule[] = [];
+  for (const e of byKindType.values()) {
+    if (e.names.length > 0) {
+      rules.push({ pattern: `^${literalPattern(e.kind)}$`, type: e.type });
+    } else {
+      const layers = [...new Set(e.layers)].sort((a, b) => a - b);
+      rules.push({ pattern: `^blk\\.${layers.length === 1 ? layers[0] : `(${layers.join("|")})`}\\.${literalPattern(e.kind)}$`, type: e.type });
+    }
+  }
+  return { version: RECIPE_FORMAT_VERSION, name, baseType, rules, generatedBy };
+}

@@ -1,0 +1,259 @@
+// The measuring side of the optimizer: sensitivity probes (one group at one type, everything else
+// at base precision, KLD on a short held-out slice), cached after every probe so a cancelled or
+// interrupted run resumes where it stopped; then the choice, a real quantization and a full KLD
+// evaluation of the result, and a fallback comparison when the prediction missed.
+import fs from "node:fs";
+import path from "node:path";
+import { ggmlTypeByName, ggmlTypeName } from "../gguf/ggmlTypes";
+import { fileFingerprint } from "../eval/fileFingerprint";
+import { ensureBaseLogits, runKldForQuant, type ToolRunFn } from "../eval/kldJob";
+import type { LogitsCache } from "../eval/logitsCache";
+import { readGgufModel } from "../gguf/splitSet";
+import { runTool, ToolCancelledError } from "../native/toolRunner";
+import {
+  BudgetError, candidateTypes, chooseTypes, groupTensors, recipeFromChoice, type Budget, type Choice, type TensorGroup,
+} from "./optimizer";
+import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
+import { estimateOutputFileBytes, loadRecipeModel, resolveForModel, type RecipeModel } from "./recipeFile";
+import { buildStartingRecipe } from "./recipeStarts";
+import type { QuantRecipe } from "./recipeTypes";
+
+export interface OptimizeProgress {
+  readonly phase: "probe" | "verify";
+  readonly done: number;
+  readonly total: number;
+  readonly message: string;
+}
+
+export interface OptimizeOptions {
+  readonly quantize: string;
+  readonly perplexity: string;
+  readonly basePath: string;
+  readonly budget: Budget;
+  readonly evalPath: string;
+  readonly imatrix?: string;
+  /** Chunks of the eval text used per probe (short: probes are many). Default 6. */
+  readonly probeChunks?: number;
+  /** Chunks for the final verification. Default 24. */
+  readonly verifyChunks?: number;
+  readonly contextSize?: number;
+  /** Stop probing after this many evaluations / milliseconds; unmeasured groups then use a per-kind estimate. */
+  readonly maxEvaluations?: number;
+  readonly maxMs?: number;
+  readonly candidateTypes?: readonly string[];
+  /** Folder for the measurement cache, probe files and the verified quant. */
+  readonly workDir: string;
+  readonly cache: LogitsCache;
+  readonly threads?: number;
+  readonly gpuLayers?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: OptimizeProgress) => void;
+  readonly onLine?: (line: string) => void;
+  readonly run?: ToolRunFn;
+}
+
+export interface MeasurementsFile {
+  readonly version: 1;
+  readonly baseFingerprint: string;
+  readonly evalFingerprint: string;
+  readonly contextSize: number;
+  readonly probeChunks: number;
+  readonly imatrix: string | null;
+  /** group id → type → measured mean KLD. */
+  readonly measurements: Record<string, Record<string, number>>;
+  readonly evaluations: number;
+  readonly wallMs: number;
+}
+
+export interface OptimizeResult {
+  readonly recipe: QuantRecipe;
+  readonly choice: Choice;
+  readonly budgetBytes: number;
+  readonly predictedKld: number;
+  readonly verified: { readonly quantPath: string; readonly fileBytes: number; readonly meanKld: number; readonly sameTopP?: number; readonly kld99_9?: number };
+  /** Recipes compared at verification (the chosen one is the best measured). */
+  readonly compared: readonly { readonly name: string; readonly fileBytes: number; readonly meanKld: number }[];
+  readonly evaluations: number;
+  /** Evaluations made in this run (the rest came from the cache). */
+  readonly newEvaluations: number;
+  readonly probeWallMs: number;
+  readonly verifyWallMs: number;
+  readonly measurementsFile: string;
+  readonly grouping: "layer×kind";
+}
+
+async function writeJson(file: string, data: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.promises.writeFile(tmp, JSON.stringify(data, null, 2));
+  await fs.promises.rename(tmp, file);
+}
+
+export function budgetToBytes(budget: Budget, model: RecipeModel): number {
+  if (budget.kind === "bytes") return budget.bytes;
+  const elements = model.tensors.reduce((s, t) => s + t.elementCount, 0);
+  return Math.floor((budget.bitsPerWeight * elements) / 8) + model.headerBytes;
+}
+
+async function quantizeWith(o: OptimizeOptions, model: RecipeModel, recipe: QuantRecipe, out: string, tag: string): Promise<number> {
+  const resolution = resolveForModel(recipe, model);
+  const written = await writeCompiledRecipe(compileRecipe(recipe, resolution), path.join(o.workDir, `${tag}.tensor-types.txt`));
+  const args = [...written.extraArgs, ...(o.imatrix ? ["--imatrix", o.imatrix] : []), model.path, out, written.ftype];
+  if (o.threads) args.push(String(o.threads));
+  await (o.run ?? runTool)({ executable: o.quantize, args, signal: o.signal, outputs: [out], onLine: o.onLine });
+  return estimateOutputFileBytes(model, resolution);
+}
+
+export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult> {
+  await fs.promises.mkdir(o.workDir, { recursive: true });
+  const model = await loadRecipeModel(o.basePath);
+  const groups = groupTensors(model.tensors);
+  const budgetBytes = budgetToBytes(o.budget, model);
+  const allTypes = [...(o.candidateTypes ?? candidateTypes(o.imatrix !== undefined))];
+  // Check the budget before spending any time: header + kept tensors + every group at its smallest type.
+  const uniformSmallest = resolveForModel({ version: 1, baseType: allTypes[0], rules: [] }, model);
+  const smallest = estimateOutputFileBytes(model, uniformSmallest);
+  if (smallest > budgetBytes) {
+    throw new BudgetError(`the budget of ${budgetBytes} bytes is below the smallest possible size of this model with these types (${smallest} bytes, everything at ${allTypes[0]})`);
+  }
+  // What no choice changes: the header, tensors llama-quantize keeps, and worst-case padding.
+  const quantizable = uniformSmallest.tensors.filter((t) => t.source.by !== "kept");
+  const fixed = model.headerBytes + uniformSmallest.tensors.filter((t) => t.source.by === "kept")
+    .reduce((s, t) => s + Math.ceil(t.bytes / model.alignment) * model.alignment, 0) + quantizable.length * model.alignment;
+
+  // Probe only types that a solution near this budget can use: bits per weight within a bracket
+  // around the budget's average (measurements outside it would never be picked).
+  const quantElements = quantizable.reduce((s, t) => s + t.elementCount, 0);
+  const types = o.candidateTypes ? allTypes : bracketTypes(allTypes, ((budgetBytes - fixed) * 8) / quantElements);
+  const ctx = o.contextSize ?? 256;
+  const probeChunks = o.probeChunks ?? 6;
+  const baseFingerprint = await fileFingerprint(o.basePath);
+  const evalFingerprint = await fileFingerprint(o.evalPath);
+  const imatrixFp = o.imatrix ? await fileFingerprint(o.imatrix) : null;
+  const measurementsFile = path.join(o.workDir, `measurements-${baseFingerprint.slice(-12)}-${evalFingerprint.slice(-8)}-${ctx}x${probeChunks}${imatrixFp ? `-im${imatrixFp.slice(-8)}` : ""}.json`);
+  let state: MeasurementsFile;
+  try {
+    state = JSON.parse(await fs.promises.readFile(measurementsFile, "utf8")) as MeasurementsFile;
+  } catch {
+    state = { version: 1, baseFingerprint, evalFingerprint, contextSize: ctx, probeChunks, imatrix: imatrixFp, measurements: {}, evaluations: 0, wallMs: 0 };
+  }
+  const measurements = state.measurements;
+  const base = await readGgufModel(o.basePath);
+  const warnings: string[] = [];
+  const probeLogits = await ensureBaseLogits(
+    { perplexity: o.perplexity, toolVersion: "", basePath: o.basePath, quants: [], evalPath: o.evalPath, contextSize: ctx, chunks: probeChunks,
+      threads: o.threads, gpuLayers: o.gpuLayers, cache: o.cache, signal: o.signal, run: o.run, onLine: o.onLine }, base, warnings);
+
+  // Everything else stays at the source precision, so a probe isolates one group's error.
+  const sourceType = ggmlTypeName(groups[0]?.tensors[0]?.ggmlType ?? 1);
+  const todo: { g: TensorGroup; t: string }[] = [];
+  for (const g of groups) for (const t of types) if (measurements[g.id]?.[t] === undefined) todo.push({ g, t });
+  const total = groups.length * types.length;
+  let done = total - todo.length;
+  let newEvaluations = 0;
+  const started = Date.now();
+  const probeFile = path.join(o.workDir, "probe.gguf");
+  try {
+    for (const { g, t } of todo) {
+      if (o.signal?.aborted) throw new ToolCancelledError(o.quantize);
+      if (o.maxEvaluations !== undefined && newEvaluations >= o.maxEvaluations) break;
+      if (o.maxMs !== undefined && Date.now() - started >= o.maxMs) break;
+      o.onProgress?.({ phase: "probe", done, total, message: `${g.id} at ${t}` });
+      const probe: QuantRecipe = { version: 1, baseType: t, rules: [{ pattern: ".", type: sourceType }, { pattern: g.pattern, type: t }] };
+      const t0 = Date.now();
+      await quantizeWith(o, model, probe, probeFile, "probe");
+      const { parsed } = await runKldForQuant(
+        { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
+        probeFile, probeLogits.file);
+      measurements[g.id] = { ...(measurements[g.id] ?? {}), [t]: parsed.summary.meanKld?.value ?? 0 };
+      state = { ...state, measurements, evaluations: state.evaluations + 1, wallMs: state.wallMs + (Date.now() - t0) };
+      newEvaluations++;
+      done++;
+      await writeJson(measurementsFile, state); // after every probe: a cancel keeps what was measured
+    }
+  } finally {
+    await fs.promises.rm(probeFile, { force: true });
+  }
+  const probeWallMs = Date.now() - started;
+  fillUnmeasured(groups, types, measurements);
+
+  const sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}))]));
+  const choice = chooseTypes(groups, types, sens, budgetBytes - fixed, 0);
+  const optimized = recipeFromChoice(groups, choice, `Optimized for ${budgetBytes} bytes`, {
+    tool: "gguf-studio optimizer", budgetBytes, predictedKld: choice.predictedKld, evaluations: state.evaluations,
+    probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types,
+  });
+
+  // Verify with a real quantization and a longer KLD evaluation.
+  const vStart = Date.now();
+  const verifyLogits = await ensureBaseLogits(
+    { perplexity: o.perplexity, toolVersion: "", basePath: o.basePath, quants: [], evalPath: o.evalPath, contextSize: ctx, chunks: o.verifyChunks ?? 24,
+      threads: o.threads, gpuLayers: o.gpuLayers, cache: o.cache, signal: o.signal, run: o.run, onLine: o.onLine }, base, warnings);
+  const evaluate = async (recipe: QuantRecipe, tag: string) => {
+    const out = path.join(o.workDir, `${tag}.gguf`);
+    const fileBytes = await quantizeWith(o, model, recipe, out, tag);
+    const { parsed } = await runKldForQuant(
+      { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
+      out, verifyLogits.file);
+    return { recipe, out, fileBytes, parsed };
+  };
+  o.onProgress?.({ phase: "verify", done: 0, total: 2, message: "quantizing and evaluating the optimized recipe" });
+  const candidates = [await evaluate(optimized, "optimized")];
+  // Prediction missed badly (interactions): compare with the Unsloth-style start that fits, keep the best.
+  const predicted = choice.predictedKld;
+  const measured = candidates[0].parsed.summary.meanKld?.value ?? Infinity;
+  if (measured > predicted * 1.5) {
+    const fallback = largestFittingStart(model, budgetBytes, o.imatrix !== undefined);
+    if (fallback) {
+      o.onProgress?.({ phase: "verify", done: 1, total: 2, message: "prediction missed: comparing with the dynamic starting point" });
+      candidates.push(await evaluate(fallback, "dynamic-start"));
+    }
+  }
+  candidates.sort((a, b) => (a.parsed.summary.meanKld?.value ?? Infinity) - (b.parsed.summary.meanKld?.value ?? Infinity));
+  const best = candidates[0];
+  for (const c of candidates.slice(1)) await fs.promises.rm(c.out, { force: true });
+  return {
+    recipe: best.recipe, choice, budgetBytes, predictedKld: predicted,
+    verified: {
+      quantPath: best.out, fileBytes: (await fs.promises.stat(best.out)).size, meanKld: best.parsed.summary.meanKld?.value ?? NaN,
+      ...(best.parsed.summary.sameTopP ? { sameTopP: best.parsed.summary.sameTopP.value } : {}),
+      ...(best.parsed.summary.kld99_9 !== undefined ? { kld99_9: best.parsed.summary.kld99_9 } : {}),
+    },
+    compared: candidates.map((c) => ({ name: c.recipe.name ?? "", fileBytes: c.fileBytes, meanKld: c.parsed.summary.meanKld?.value ?? NaN })),
+    evaluations: state.evaluations, newEvaluations, probeWallMs, verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind",
+  };
+}
+
+/**
+ * Groups left unmeasured (evaluation or time budget hit) borrow the mean of measured groups of
+ * the same kind at that type, scaled by size; with nothing to borrow they get +Infinity at the
+ * smallest types so the choice stays conservative.
+ */
+export function fillUnmeasured(groups: readonly TensorGroup[], types: readonly string[], m: Record<string, Record<string, number>>): void {
+  const kindOf = (id: string) => id.replace(/^blk\.\d+\./, "");
+  for (const g of groups) {
+    for (const t of types) {
+      if (m[g.id]?.[t] !== undefined) continue;
+      const peers = groups.filter((p) => p !== g && kindOf(p.id) === kindOf(g.id) && m[p.id]?.[t] !== undefined);
+      const est = peers.length > 0 ? peers.reduce((s, p) => s + (m[p.id][t] * g.elementCount) / p.elementCount, 0) / peers.length : undefined;
+      const last = types.indexOf(t) === types.length - 1;
+      m[g.id] = { ...(m[g.id] ?? {}), [t]: est ?? (last ? 0 : Number.MAX_SAFE_INTEGER) };
+    }
+  }
+}
+
+function largestFittingStart(model: RecipeModel, budgetBytes: number, hasImatrix: boolean): QuantRecipe | undefined {
+  let best: QuantRecipe | undefined;
+  for (const base of hasImatrix ? ["IQ2_XXS", "IQ2_S", "IQ3_XXS", "Q3_K", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K"] : ["Q2_K", "Q3_K", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K"]) {
+    const r = buildStartingRecipe("dynamic", model.tensors, base, { hasImatrix });
+    if (estimateOutputFileBytes(model, resolveForModel(r, model)) <= budgetBytes) best = r;
+  }
+  return best;
+}
+
+/** Candidate types whose bits per weight lie within [avg − 1.75, avg + 2.1]; at least the 3 nearest. */
+export function bracketTypes(types: readonly string[], averageBpw: number): string[] {
+  const bpw = (t: string) => { const i = ggmlTypeByName(t); return i ? (i.typeSize * 8) / i.blockSize : 0; };
+  const inside = types.filter((t) => bpw(t) >= averageBpw - 1.75 && bpw(t) <= averageBpw + 2.1);
+  if (inside.length >= 3) return inside;
+  return [...types].sort((a, b) => Math.abs(bpw(a) - averageBpw) - Math.abs(bpw(b) - averageBpw)).slice(0, 3).sort((a, b) => bpw(a) - bpw(b));
+}

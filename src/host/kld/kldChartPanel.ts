@@ -1,0 +1,135 @@
+// The KLD chart panel: reads the results store, sends points to the webview, and saves exports
+// (PNG/SVG/CSV rendered by the webview) where the user chooses.
+import fs from "node:fs";
+import path from "node:path";
+import * as vscode from "vscode";
+import type { KldResultRecord, KldResultsFile } from "../../core/eval/resultsStore";
+import type { ChartPoint, ChartsFromWebview, ChartsToWebview, ExportFormat } from "../../shared/chartsProtocol";
+import type { StudioContext } from "../context";
+import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
+import { kldStore } from "./kldFeature";
+
+export function chartPoint(r: KldResultRecord): ChartPoint {
+  const s = r.summary;
+  return {
+    id: r.id, label: r.label, origin: r.origin, quantName: r.quantName, bytes: r.quantBytes, bitsPerWeight: r.bitsPerWeight,
+    meanKld: s.meanKld?.value ?? NaN, chunks: r.chunks, contextSize: r.contextSize, evalName: path.basename(r.evalPath),
+    ...(s.meanKld?.error !== undefined ? { meanKldError: s.meanKld.error } : {}),
+    ...(s.kld99_9 !== undefined ? { kld99_9: s.kld99_9 } : {}),
+    ...(s.sameTopP ? { sameTopP: s.sameTopP.value } : {}),
+    ...(s.pplRatio ? { pplRatio: s.pplRatio.value } : {}),
+  };
+}
+
+export class KldChartPanel implements vscode.Disposable {
+  private static current: KldChartPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private nextRequest = 1;
+  private readonly pending = new Map<number, (data: string) => void>();
+  private selected: string | undefined;
+  /** Points last sent (tests compare them with the DOM). */
+  lastPoints: readonly ChartPoint[] = [];
+
+  static async show(ctx: StudioContext, resultsFile?: string, basePath?: string): Promise<KldChartPanel> {
+    if (!KldChartPanel.current) {
+      const panel = vscode.window.createWebviewPanel("ggufStudio.kldChart", "KLD vs size", vscode.ViewColumn.Active, {
+        ...webviewOptions(ctx.extension.extensionUri), retainContextWhenHidden: true,
+      });
+      panel.webview.html = buildWebviewHtml(panel.webview, ctx.extension.extensionUri, { entry: "charts", title: "KLD chart", allowDataImages: true });
+      KldChartPanel.current = new KldChartPanel(ctx, panel);
+    }
+    const c = KldChartPanel.current;
+    if (basePath && !resultsFile) {
+      resultsFile = (await kldStore(ctx).listBases()).find((b) => path.resolve(b.data.base.path) === path.resolve(basePath))?.file;
+    }
+    if (resultsFile) c.selected = resultsFile;
+    c.panel.reveal();
+    await c.refresh();
+    return c;
+  }
+
+  private constructor(private readonly ctx: StudioContext, readonly panel: vscode.WebviewPanel) {
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: ChartsFromWebview) => this.onMessage(m).catch((e) => ctx.log.error(String(e)))),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  async refresh(): Promise<void> {
+    const bases = await kldStore(this.ctx).listBases();
+    if (!this.selected || !bases.some((b) => b.file === this.selected)) {
+      this.selected = bases.sort((a, b) => latest(b.data) .localeCompare(latest(a.data)))[0]?.file;
+    }
+    const data = bases.find((b) => b.file === this.selected)?.data;
+    this.lastPoints = (data?.results ?? []).map(chartPoint).filter((p) => Number.isFinite(p.meanKld));
+    this.post({
+      type: "data", selected: this.selected, points: this.lastPoints,
+      bases: bases.map((b) => ({ file: b.file, name: b.data.base.name, bytes: b.data.base.bytes })),
+    });
+  }
+
+  private post(m: ChartsToWebview): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  /** Has the webview render an export and returns its content (PNG as base64). */
+  requestExport(format: ExportFormat): Promise<string> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(requestId); reject(new Error(`chart export (${format}) timed out`)); }, 30_000);
+      this.pending.set(requestId, (d) => { clearTimeout(timer); resolve(d); });
+      this.post({ type: "export", requestId, format });
+    });
+  }
+
+  /** Renders an export and writes it to `file` (temp name, then rename). */
+  async exportTo(format: ExportFormat, file: string): Promise<string> {
+    const data = await this.requestExport(format);
+    await writeExport(format, data, file);
+    return file;
+  }
+
+  private async onMessage(m: ChartsFromWebview): Promise<void> {
+    switch (m.type) {
+      case "ready":
+        return this.refresh();
+      case "selectBase":
+        this.selected = m.file;
+        return this.refresh();
+      case "exported":
+        this.pending.get(m.requestId)?.(m.data);
+        this.pending.delete(m.requestId);
+        return;
+      case "exportRequested": {
+        const stem = path.basename(this.selected ?? "kld", ".kld-results.json");
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(path.join(path.dirname(this.selected ?? this.ctx.storageDir), `${stem}.${m.format}`)),
+          filters: { [m.format.toUpperCase()]: [m.format] },
+        });
+        if (!target) return;
+        await writeExport(m.format, m.data, target.fsPath);
+        void vscode.window.showInformationMessage(`Chart exported to ${target.fsPath}`);
+        return;
+      }
+      default: {
+        const never: never = m;
+        throw new Error(`unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    if (KldChartPanel.current === this) KldChartPanel.current = undefined;
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+}
+
+function latest(d: KldResultsFile): string {
+  return d.results.map((r) => r.createdAt).sort().at(-1) ?? "";
+}
+
+async function writeExport(format: ExportFormat, data: string, file: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.promises.writeFile(tmp, format === "png" ? Buffer.from(data, "base64") : Buffer.from(data, "utf8"));
+  await fs.promises.rename(tmp, file);
+}

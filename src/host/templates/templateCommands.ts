@@ -1,0 +1,122 @@
+// Commands: open a GGUF's chat template for editing, save an edited template into a NEW GGUF,
+// and show an engine's rendered output against the reference engine's in a diff editor.
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { GgufValueType, writeGgufWithMetadata } from "../../core/gguf/index";
+import { GGUF_TEMPLATE_KEY, readGgufTemplates } from "../../core/templates/sources";
+import { ENGINE_LABELS, parseEngineId } from "../../core/templates/types";
+import type { StudioContext } from "../context";
+import { reportError } from "../errors";
+import { GGUF_TEMPLATE_SCHEME, parseTemplateUri, templateUri } from "./ggufTemplateFs";
+import { TEMPLATE_LANGUAGE_ID } from "./templateDocuments";
+import type { TemplateLinting } from "./templateLinting";
+
+export const RENDER_SCHEME = "gguf-template-render";
+
+/** Read-only documents holding rendered prompts for the diff view. */
+export class RenderedOutputProvider implements vscode.TextDocumentContentProvider {
+  private readonly contents = new Map<string, string>();
+  set(uri: vscode.Uri, text: string): void {
+    this.contents.set(uri.toString(), text);
+  }
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.contents.get(uri.toString()) ?? "";
+  }
+}
+
+function asPath(arg: unknown): string | undefined {
+  if (typeof arg === "string") return arg;
+  if (arg instanceof vscode.Uri) return arg.scheme === GGUF_TEMPLATE_SCHEME ? parseTemplateUri(arg).ggufPath : arg.fsPath;
+  if (arg && typeof arg === "object" && "fsPath" in arg && typeof (arg as { fsPath: unknown }).fsPath === "string") return (arg as { fsPath: string }).fsPath;
+  return undefined;
+}
+
+async function pickGguf(title: string): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: { "GGUF models": ["gguf"] } });
+  return picked?.[0]?.fsPath;
+}
+
+export async function editChatTemplate(_ctx: StudioContext, arg?: unknown, key?: unknown): Promise<vscode.Uri | undefined> {
+  const gguf = asPath(arg) ?? (await pickGguf("Edit the chat template of…"));
+  if (!gguf) return undefined;
+  const uri = templateUri(gguf, typeof key === "string" ? key : GGUF_TEMPLATE_KEY);
+  let doc = await vscode.workspace.openTextDocument(uri);
+  if (doc.languageId !== TEMPLATE_LANGUAGE_ID) doc = await vscode.languages.setTextDocumentLanguage(doc, TEMPLATE_LANGUAGE_ID);
+  if (doc.getText().length === 0) void vscode.window.showInformationMessage(`${path.basename(gguf)} has no chat template: write one here, then “Save Chat Template into New GGUF…”.`);
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return uri;
+}
+
+/** Default output name: "<model>-fixed-template.gguf" next to the source. */
+export function defaultFixedPath(ggufPath: string): string {
+  return path.join(path.dirname(ggufPath), `${path.basename(ggufPath, ".gguf")}-fixed-template.gguf`);
+}
+
+export async function saveTemplateToGguf(ctx: StudioContext, arg?: unknown, outputArg?: unknown): Promise<string | undefined> {
+  try {
+    const doc =
+      arg instanceof vscode.Uri && arg.scheme === GGUF_TEMPLATE_SCHEME
+        ? await vscode.workspace.openTextDocument(arg)
+        : vscode.window.activeTextEditor?.document;
+    if (!doc) throw new Error("open a chat template first (GGUF Studio: Edit Chat Template)");
+    const fromGguf = doc.uri.scheme === GGUF_TEMPLATE_SCHEME ? parseTemplateUri(doc.uri) : undefined;
+    const source = fromGguf?.ggufPath ?? asPath(arg !== doc.uri ? arg : undefined) ?? (await pickGguf("Save this template into a copy of…"));
+    if (!source) return undefined;
+    const key = fromGguf?.key ?? GGUF_TEMPLATE_KEY;
+    let output = typeof outputArg === "string" ? outputArg : undefined;
+    if (!output) {
+      const picked = await vscode.window.showSaveDialog({ title: "Save the model with this chat template as…", defaultUri: vscode.Uri.file(defaultFixedPath(source)), filters: { "GGUF models": ["gguf"] } });
+      output = picked?.fsPath;
+    }
+    if (!output) return undefined;
+    if (path.resolve(output) === path.resolve(source)) throw new Error("the output must be a new file: the source model is never overwritten");
+    const template = doc.getText();
+    const outPath = output;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Writing ${path.basename(outPath)}`, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        let last = 0;
+        await writeGgufWithMetadata({
+          input: source,
+          output: outPath,
+          edits: { set: [{ key, type: GgufValueType.STRING, value: template }] },
+          signal: abort.signal,
+          onProgress: (f) => {
+            progress.report({ increment: (f - last) * 100 });
+            last = f;
+          },
+        });
+      } finally {
+        sub.dispose();
+      }
+    });
+    const written = await readGgufTemplates(outPath);
+    if (written.templates.get(key) !== template) throw new Error(`${outPath} was written but its ${key} does not read back identical`);
+    ctx.log.info(`chat template saved into ${outPath}`);
+    void vscode.window.showInformationMessage(`Saved the chat template into ${path.basename(outPath)} (tensor data verified identical).`);
+    return outPath;
+  } catch (e) {
+    await reportError("Save chat template", e, ctx.log);
+    return undefined;
+  }
+}
+
+export async function showTemplateDiff(linting: TemplateLinting, renders: RenderedOutputProvider, arg?: unknown, _ruleId?: unknown, engineArg?: unknown): Promise<boolean> {
+  const doc = arg instanceof vscode.Uri ? await vscode.workspace.openTextDocument(arg) : vscode.window.activeTextEditor?.document;
+  if (!doc) return false;
+  await linting.whenLinted(doc);
+  const engine = typeof engineArg === "string" ? parseEngineId(engineArg) : undefined;
+  const finding = linting.findings(doc).find((f) => f.diff && (engine === undefined || f.engine === engine));
+  if (!finding?.diff || !finding.engine) {
+    void vscode.window.showInformationMessage("Every target engine renders this template like the reference engine on the whole suite.");
+    return false;
+  }
+  const stamp = Date.now();
+  const left = vscode.Uri.from({ scheme: RENDER_SCHEME, path: `/${finding.diff.reference}/${finding.conversation ?? "render"}.txt`, query: String(stamp) });
+  const right = vscode.Uri.from({ scheme: RENDER_SCHEME, path: `/${finding.engine}/${finding.conversation ?? "render"}.txt`, query: String(stamp) });
+  renders.set(left, finding.diff.expected);
+  renders.set(right, finding.diff.actual);
+  await vscode.commands.executeCommand("vscode.diff", left, right, `“${finding.conversation}”: ${ENGINE_LABELS[finding.diff.reference]} ↔ ${ENGINE_LABELS[finding.engine]}`);
+  return true;
+}
