@@ -87,8 +87,12 @@ class LineTail {
   }
 }
 
-/** Splits a byte stream into lines; llama.cpp tools also use bare \r for in-place updates. */
-function lineSplitter(onLine: (line: string) => void): { write(chunk: Buffer): void; end(): void } {
+/**
+ * Splits a byte stream into lines; llama.cpp tools also use bare \r for in-place updates.
+ * `onPartial` sees an unfinished line as it grows: llama-imatrix prints its per-chunk
+ * markers on one line and ends it only when all chunks are done.
+ */
+function lineSplitter(onLine: (line: string) => void, onPartial: (line: string) => void): { write(chunk: Buffer): void; end(): void } {
   let pending = "";
   return {
     write(chunk) {
@@ -96,6 +100,7 @@ function lineSplitter(onLine: (line: string) => void): { write(chunk: Buffer): v
       const parts = pending.split(/\r\n|\n|\r/);
       pending = parts.pop() ?? "";
       for (const p of parts) onLine(p);
+      if (pending.length > 0) onPartial(pending);
     },
     end() {
       if (pending.length > 0) onLine(pending);
@@ -154,16 +159,22 @@ export function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
 
+    const progressFrom = (line: string, stream: OutputStream) => {
+      const p = options.parseProgress?.(line, stream);
+      if (p) {
+        pendingProgress = p;
+        deliverProgress(false);
+      }
+    };
     const handle = (stream: OutputStream, tail: LineTail) =>
-      lineSplitter((line) => {
-        tail.push(line);
-        options.onLine?.(line, stream);
-        const p = options.parseProgress?.(line, stream);
-        if (p) {
-          pendingProgress = p;
-          deliverProgress(false);
-        }
-      });
+      lineSplitter(
+        (line) => {
+          tail.push(line);
+          options.onLine?.(line, stream);
+          progressFrom(line, stream);
+        },
+        (partial) => progressFrom(partial, stream),
+      );
     const out = handle("stdout", stdoutTail);
     const err = handle("stderr", stderrTail);
     child.stdout.on("data", (c: Buffer) => out.write(c));

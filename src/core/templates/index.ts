@@ -4,7 +4,7 @@ export { buildConversationSuite, DEFAULT_SPECIAL_TOKENS } from "./conversationSu
 export type { SpecialTokens, SuiteConversation } from "./conversationSuite";
 export { EngineSet, findStudioRoot, minjaExecutable, probeJinja2 } from "./engines";
 export type { EngineAvailability, EngineSetOptions } from "./engines";
-export { lintTemplate } from "./linter";
+export { lintTemplate, verifyLintFixes } from "./linter";
 export type { LintOptions, LintResult } from "./linter";
 export { runTemplateRules, TEMPLATE_RULES } from "./rules";
 export type { TemplateRule } from "./rules";

@@ -126,16 +126,23 @@ export async function lintTemplate(engines: EngineSet, text: string, options: Li
   findings.push(...runTemplateRules(text, { targets: options.targets }, scanned));
   findings.push(...semanticChecks({ text, scanned, suite, reference: refOut, tokens, tokensFromModel: options.tokensFromModel ?? false }));
 
-  if (options.verifyFixes !== false && !cancelled) {
-    const input = { engines, text, targets, suite, referenceBefore: refOut, before: renders, signal: options.signal };
-    const fixes = findings.flatMap((f) => f.fixes ?? []);
-    await Promise.all(
-      fixes.map(async (fix) => {
-        const v = await verifyFix(input, fix);
-        fix.safe = v.safe;
-        fix.verdict = v.verdict;
-      }),
-    );
-  }
-  return { findings, reference, suite, renders, cancelled };
+  const result = { findings, reference, suite, renders, cancelled };
+  if (options.verifyFixes !== false && !cancelled) await verifyLintFixes(engines, text, result, options);
+  return result;
+}
+
+/**
+ * Verifies every fix of a lint result in place (sets fix.safe / fix.verdict). Separate from
+ * lintTemplate so an editor can publish diagnostics first and verify fixes afterwards.
+ */
+export async function verifyLintFixes(engines: EngineSet, text: string, result: LintResult, options: Pick<LintOptions, "targets" | "signal">): Promise<void> {
+  const targets = options.targets.filter((t) => engines.isAvailable(t));
+  const input = { engines, text, targets, suite: result.suite, referenceBefore: result.renders.get(result.reference) ?? [], before: result.renders, signal: options.signal };
+  await Promise.all(
+    result.findings.flatMap((f) => f.fixes ?? []).map(async (fix) => {
+      const v = await verifyFix(input, fix);
+      fix.safe = v.safe;
+      fix.verdict = v.verdict;
+    }),
+  );
 }

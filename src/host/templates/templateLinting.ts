@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { SpecialTokens } from "../../core/templates/conversationSuite";
 import { applyEdits, nonOverlapping } from "../../core/templates/edits";
 import type { EngineSet } from "../../core/templates/engines";
-import { lintTemplate } from "../../core/templates/linter";
+import { lintTemplate, verifyLintFixes } from "../../core/templates/linter";
 import { readGgufTemplates } from "../../core/templates/sources";
 import { ENGINE_LABELS, parseEngineId, type EngineId, type Severity, type TemplateFinding, type TemplateFix } from "../../core/templates/types";
 import type { StudioContext } from "../context";
@@ -16,6 +16,8 @@ const DEBOUNCE_MS = 60;
 
 interface DocumentLint {
   readonly version: number;
+  /** Fix verification runs after the diagnostics are published; code actions wait for it. */
+  readonly verified: Promise<void>;
   readonly entries: { readonly region: TemplateRegion; readonly finding: TemplateFinding; readonly diagnostic: vscode.Diagnostic }[];
 }
 
@@ -100,13 +102,19 @@ export class TemplateLinting extends Disposable implements vscode.CodeActionProv
       const tokens = await this.modelTokens(doc);
       const targets = this.targets();
       const entries: DocumentLint["entries"][number][] = [];
+      const verifications: (() => Promise<void>)[] = [];
       for (const region of templateRegions(doc)) {
-        const result = await lintTemplate(this.engines, region.template, { targets, tokens, tokensFromModel: tokens !== undefined, signal: controller.signal });
+        const result = await lintTemplate(this.engines, region.template, { targets, tokens, tokensFromModel: tokens !== undefined, signal: controller.signal, verifyFixes: false });
         if (controller.signal.aborted || doc.version !== version) return;
         for (const finding of result.findings) entries.push({ region, finding, diagnostic: this.toDiagnostic(doc, region, finding) });
+        verifications.push(() => verifyLintFixes(this.engines, region.template, result, { targets, signal: controller.signal }));
       }
-      this.results.set(key, { version, entries });
+      // Diagnostics first (keystroke latency), then the fixes' verification for the code actions.
       this.collection.set(doc.uri, entries.map((e) => e.diagnostic));
+      const verified = (async () => {
+        for (const v of verifications) await v();
+      })().catch((e: unknown) => this.ctx.log.warn(`template fix verification failed: ${e instanceof Error ? e.message : String(e)}`));
+      this.results.set(key, { version, entries, verified });
     } catch (e) {
       this.ctx.log.error(`template lint failed for ${doc.uri.toString()}: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -127,9 +135,10 @@ export class TemplateLinting extends Disposable implements vscode.CodeActionProv
     return d;
   }
 
-  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+  async provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection): Promise<vscode.CodeAction[]> {
     const lint = this.results.get(doc.uri.toString());
     if (!lint) return [];
+    await lint.verified;
     const actions: vscode.CodeAction[] = [];
     const allSafe: { region: TemplateRegion; fix: TemplateFix; edits: readonly { start: number; end: number; newText: string }[] }[] = [];
     for (const { region, finding, diagnostic } of lint.entries) {
