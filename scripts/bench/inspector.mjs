@@ -17,6 +17,7 @@ import { writeSyntheticGguf } from "./syntheticGguf.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const benchDir = path.join(root, ".bench");
 const RUNS = Number(process.env.INSPECTOR_BENCH_RUNS ?? 5);
+const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(" / ");
 fs.mkdirSync(benchDir, { recursive: true });
 
 // Host side: the same core modules the custom editor uses.
@@ -115,7 +116,8 @@ async function timeFilter(p, selector, value, event = "input") {
       f.dispatchEvent(new Event(event));
       const sync = performance.now() - t0;
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-      return { sync, frame: performance.now() - t0, rows: Number(document.querySelector("#tensor-table").dataset.rowCount) };
+      const table = document.querySelector("#tensor-table").dataset;
+      return { sync, frame: performance.now() - t0, rows: Number(table.rowCount), groups: Number(table.groupCount) };
     },
     { selector, value, event },
   );
@@ -166,7 +168,7 @@ for (const input of inputs) {
     }
     for (const [label, value] of [["group by layer", "layer"], ["group by kind", "kind"], ["no grouping", "none"]]) {
       const s = await timeFilter(p, "#tensor-group", value, "change");
-      filters.push({ label, sync: s.sync, frame: s.frame, rows: s.rows });
+      filters.push({ label: s.groups ? `${label} (${s.groups.toLocaleString("en-US")} groups)` : label, sync: s.sync, frame: s.frame, rows: s.rows });
     }
     const sortSamples = [];
     for (let i = 0; i < 3; i++) sortSamples.push(await timeSort(p, "bytes")); // desc, then file order, then desc
@@ -190,7 +192,7 @@ const ms = (n) => (Number.isNaN(n) ? "–" : `${n.toFixed(n < 10 ? 1 : 0)} ms`);
 const section = [
   "## Inspector",
   "",
-  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; Chromium ${chromiumVersion} (headless).`,
+  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; Chromium ${chromiumVersion} (headless). Load average when the run started: ${loadAtStart} (other jobs share the machine; timings scale with it).`,
   `Date: ${new Date().toISOString().slice(0, 10)}. Command: \`npm run bench:inspector\` (${RUNS} runs; median and min).`,
   "",
   "How: the built webview bundle (`dist/webview/inspector.js`) runs in plain headless Chromium; a stub `acquireVsCodeApi` forwards",

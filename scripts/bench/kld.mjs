@@ -18,7 +18,7 @@ const threads = Number(arg("threads", String(Math.max(1, os.cpus().length))));
 
 const bundle = path.join(os.tmpdir(), `gguf-studio-bench-kld-${process.pid}.cjs`);
 await esbuild.build({
-  stdin: { contents: `export * from "./src/core/quant/optimizerRun"; export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { KldResultsStore } from "./src/core/eval/resultsStore"; export { locateTools } from "./src/core/native/toolLocator"; export { runTool } from "./src/core/native/toolRunner"; export { probeToolVersion } from "./src/core/native/toolLocator";`, resolveDir: root, loader: "ts" },
+  stdin: { contents: `export * from "./src/core/quant/optimizerRun"; export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { KldResultsStore } from "./src/core/eval/resultsStore"; export { locateTools } from "./src/core/native/toolLocator"; export { fileFingerprint } from "./src/core/eval/fileFingerprint"; export { runTool } from "./src/core/native/toolRunner"; export { probeToolVersion } from "./src/core/native/toolLocator";`, resolveDir: root, loader: "ts" },
   bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "warning",
 });
 const core = createRequire(import.meta.url)(bundle);
@@ -40,10 +40,22 @@ for (const p of presets) {
   if (!fs.existsSync(out)) await core.runTool({ executable: quantize, args: [base, out, p, String(threads)] });
 }
 const presetFiles = presets.map((p) => ({ path: path.join(work, `${modelName.replace(/-f16\.gguf$/, "")}-${p}.gguf`), label: p, origin: "preset" }));
-const t1 = Date.now();
-const sweep = await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: presetFiles, evalPath, contextSize: 256, chunks, threads, cache, store });
-const oneEvalMs = (Date.now() - t1) / presetFiles.length;
-for (const r of sweep.results) rows.push({ name: r.label, kind: "preset", bytes: r.quantBytes, meanKld: r.summary.meanKld.value, sameTopP: r.summary.sameTopP?.value, kld99_9: r.summary.kld99_9 });
+// Presets already measured the same way (same file content, eval text, context, chunks) are reused.
+const previous = (await store.listBases()).flatMap((b) => b.data.results);
+const fp = createRequire(import.meta.url)(bundle).fileFingerprint;
+const todo = [];
+for (const q of presetFiles) {
+  const f = await fp(q.path);
+  const old = previous.find((r) => r.quantFingerprint === f && r.chunks === chunks && r.contextSize === 256);
+  if (old) rows.push({ name: q.label, kind: "preset", bytes: old.quantBytes, meanKld: old.summary.meanKld.value, sameTopP: old.summary.sameTopP?.value, kld99_9: old.summary.kld99_9, evalMs: old.durationMs });
+  else todo.push(q);
+}
+if (todo.length) {
+  const sweep = await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: todo, evalPath, contextSize: 256, chunks, threads, cache, store });
+  for (const r of sweep.results) rows.push({ name: r.label, kind: "preset", bytes: r.quantBytes, meanKld: r.summary.meanKld.value, sameTopP: r.summary.sameTopP?.value, kld99_9: r.summary.kld99_9, evalMs: r.durationMs });
+}
+const evalTimes = rows.map((r) => r.evalMs).filter((x) => x > 0);
+const oneEvalMs = evalTimes.reduce((a, b) => a + b, 0) / Math.max(1, evalTimes.length);
 console.error(`presets done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 for (const b of budgets) {

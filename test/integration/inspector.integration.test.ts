@@ -187,3 +187,53 @@ describe("GGUF inspector (custom editor)", function () {
     await screenshot("inspector-deleted");
   });
 });
+
+describe("GGUF inspector state and actions", function () {
+  this.timeout(120_000);
+  before(function () {
+    if (!hasBrowserDriver()) this.skip();
+  });
+  after(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("restores the tab and the filters after the editor was hidden and shown again", async () => {
+    const file = workspaceFile("tiny-moe-f16.gguf");
+    const frame = await openInspector(file);
+    await webviewClick(frame, "#tab-tensors");
+    await webviewFill(frame, "#tensor-filter-name input", "ffn_gate");
+    const expected = (await readGgufModel(file)).tensors.filter((t) => /ffn_gate/i.test(t.name)).length;
+    await waitUntil(async () => (await countShown(frame)) === expected || undefined, "the filter applied");
+    // Another editor in the same group hides the webview; retainContextWhenHidden is off, so it is destroyed.
+    const other = await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile("README.md")));
+    await vscode.window.showTextDocument(other, { preview: false });
+    await vscode.commands.executeCommand("ggufStudio.inspectModel", vscode.Uri.file(file));
+    await waitForWebview(`${frame}[data-tab="tensors"]`, frame, { timeoutMs: 30_000 });
+    await waitUntil(async () => (await countShown(frame)) === expected || undefined, "the restored filter");
+    assert.equal(await webviewEval<string>(frame, `document.querySelector("#tensor-filter-name").value`), "ffn_gate");
+  });
+
+  it("copies --tensor-type rules for the selection that reproduce each tensor's type", async () => {
+    const file = workspaceFile("tiny-llama-f16.gguf");
+    const model = await readGgufModel(file);
+    const frame = await openInspector(file);
+    await webviewClick(frame, "#tab-tensors");
+    await webviewFill(frame, "#tensor-filter-name input", "attn_v|output");
+    const chosen = model.tensors.filter((t) => /attn_v|output/i.test(t.name));
+    await waitUntil(async () => (await countShown(frame)) === chosen.length || undefined, "the filter applied");
+    await webviewClick(frame, "#tensor-select-all");
+    await vscode.env.clipboard.writeText("");
+    await webviewClick(frame, "#tensor-copy-rules");
+    const text = await waitUntil(async () => (await vscode.env.clipboard.readText()) || undefined, "the rules on the clipboard");
+    const rules = [...text.matchAll(/--tensor-type '([^']+)'/g)].map((m) => m[1]);
+    assert.ok(rules.length > 0, text);
+    for (const t of model.tensors) {
+      let type: string | undefined;
+      for (const r of rules) {
+        const eq = r.lastIndexOf("=");
+        if (new RegExp(r.slice(0, eq).toLowerCase()).test(t.name)) type = r.slice(eq + 1);
+      }
+      assert.equal(type, chosen.includes(t) ? t.typeName : undefined, `${t.name}: ${rules.join(" ")}`);
+    }
+  });
+});

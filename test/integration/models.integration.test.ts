@@ -107,18 +107,26 @@ describe("Models view", function () {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
   });
 
+  it("Copy path puts the model's first shard on the clipboard", async () => {
+    await vscode.env.clipboard.writeText("");
+    const copied = await vscode.commands.executeCommand<string>("ggufStudio.copyModelPath", vscode.Uri.file(shards[0]));
+    assert.equal(copied, shards[0]);
+    assert.equal(await vscode.env.clipboard.readText(), shards[0]);
+  });
+
   it("Delete names every shard in its confirmation and removes them all", async function () {
     if (!hasBrowserDriver()) this.skip();
     const deleting = vscode.commands.executeCommand<string[]>("ggufStudio.deleteModel", vscode.Uri.file(shards[1]));
-    await new Promise((r) => setTimeout(r, 1500));
-    await screenshot("models-delete-debug");
-    const dialog = await waitForWorkbench(".monaco-dialog-box", "Delete", 20_000);
-    for (const s of shards) assert.ok(dialog.includes(s), `the confirmation names ${s}: ${dialog}`);
+    // The confirmation lists every shard before anything is removed.
+    await waitForWorkbench(".quick-input-widget", "Move to Trash", 20_000);
+    const listed = (await workbenchText(".quick-input-widget .monaco-list-row")).join("\n");
+    for (const s of shards) assert.ok(listed.includes(path.basename(s)), `the confirmation names ${path.basename(s)}: ${listed}`);
+    for (const s of shards) assert.ok(fs.existsSync(s), "nothing is removed before the answer");
     await screenshot("models-delete-confirmation");
-    await workbenchClick(".monaco-dialog-box .monaco-button", "Move to Trash");
+    await workbenchClick(".quick-input-widget .monaco-list-row", "Move to Trash");
     // Hosts without a trash ask a second time before deleting for good.
-    const second = await waitForWorkbench(".monaco-dialog-box", "permanently", 5_000).catch(() => undefined);
-    if (second) await workbenchClick(".monaco-dialog-box .monaco-button", "Delete Permanently");
+    const second = await waitForWorkbench(".quick-input-widget", "Delete Permanently", 5_000).catch(() => undefined);
+    if (second) await workbenchClick(".quick-input-widget .monaco-list-row", "Delete Permanently");
     const removed = await deleting;
     assert.deepEqual([...(removed ?? [])].sort(), shards);
     for (const s of shards) assert.equal(fs.existsSync(s), false, `${s} is gone`);

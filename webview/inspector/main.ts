@@ -43,7 +43,8 @@ function showModel(model: InspectorModel, firstTensors: TensorColumns): void {
     panels.append(view);
   }
   panels.addEventListener("change", () => {
-    const id = (panels.getAttribute("activeid") ?? "").replace(/^tab-/, "");
+    // The property, not the attribute: the toolkit reflects attributes after the event.
+    const id = ((panels as HTMLElement & { activeid?: string }).activeid ?? "").replace(/^tab-/, "");
     if (!TAB_IDS.includes(id as TabId)) return;
     state.tab = id as TabId;
     root.dataset.tab = id;

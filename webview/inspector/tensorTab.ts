@@ -152,6 +152,7 @@ export class TensorTab {
     this.countLabel.dataset.total = String(this.data.total);
     this.countLabel.dataset.loaded = String(this.data.length);
     this.table.dataset.rowCount = String(this.view.tensorCount);
+    this.table.dataset.groupCount = String(this.view.groups.length);
     this.paint();
     this.table.dataset.filterMs = (performance.now() - t0).toFixed(2);
     this.host.save();

@@ -5,8 +5,8 @@
 // type with everything else left at the base precision, and measures the KLD that adds on a short
 // held-out slice. The prediction for a recipe is the sum of its groups' measured KLDs (an additive
 // model; interactions are ignored, which is why the result is verified with a real run).
-// The choice is a multiple-choice knapsack solved by a Lagrangian sweep over each group's convex
-// hull, then a greedy pass that spends what budget is left on the best KLD-per-byte upgrades.
+// The choice is a multiple-choice knapsack, solved exactly (up to a byte rounding that never
+// exceeds the budget) by dynamic programming, then a greedy pass spends the rounding leftovers.
 import { keptReason, typedBytes, fallbackType } from "./recipeResolve";
 import { literalPattern } from "./recipeCompile";
 import type { QuantRecipe, RecipeRule, RecipeTensor } from "./recipeTypes";
@@ -101,22 +101,6 @@ export function monotoneOptions(group: TensorGroup, types: readonly string[], se
   return out.filter((o, i) => i === out.length - 1 || out[i + 1].bytes !== o.bytes || o.kld < out[i + 1].kld);
 }
 
-/** Lower convex hull of (bytes, kld): the only options a Lagrangian sweep can pick. */
-function convexHull(opts: readonly Option[]): Option[] {
-  const hull: Option[] = [];
-  for (const o of opts) {
-    while (hull.length >= 2) {
-      const a = hull[hull.length - 2];
-      const b = hull[hull.length - 1];
-      // b is above the segment a→o: drop it.
-      if ((b.kld - a.kld) * (o.bytes - a.bytes) >= (o.kld - a.kld) * (b.bytes - a.bytes)) hull.pop();
-      else break;
-    }
-    hull.push(o);
-  }
-  return hull;
-}
-
 /**
  * Picks one type per group with Σ bytes ≤ budgetBytes (tensor bytes) minimizing Σ measured KLD.
  * `fixedBytes` counts what no choice changes (kept tensors).
@@ -132,31 +116,42 @@ export function chooseTypes(groups: readonly TensorGroup[], types: readonly stri
   if (minBytes > budgetBytes) {
     throw new BudgetError(`the budget of ${budgetBytes} bytes is below the smallest possible size (${minBytes} bytes with every group at its smallest candidate type)`);
   }
-  // Start from each group's cheapest hull point; upgrades along hulls in order of KLD saved per byte.
-  const hulls = new Map([...options].map(([id, o]) => [id, convexHull(o)]));
-  const pick = new Map<string, Option>([...hulls].map(([id, h]) => [id, h[0]]));
-  let bytes = minBytes;
-  type Step = { id: string; to: Option; slope: number; cost: number };
-  const nextStep = (id: string): Step | undefined => {
-    const h = hulls.get(id) as Option[];
-    const cur = pick.get(id) as Option;
-    const i = h.indexOf(cur);
-    if (i < 0 || i + 1 >= h.length) return undefined;
-    const to = h[i + 1];
-    const cost = to.bytes - cur.bytes;
-    return { id, to, cost, slope: (cur.kld - to.kld) / cost };
-  };
-  for (;;) {
-    let best: Step | undefined;
-    for (const id of hulls.keys()) {
-      const s = nextStep(id);
-      if (s && bytes + s.cost <= budgetBytes && (!best || s.slope > best.slope)) best = s;
+  // Exact multiple-choice knapsack by dynamic programming over the bytes above each group's
+  // cheapest option, in units small enough to lose little (costs round UP: never over budget).
+  const ids = [...options.keys()];
+  const maxCells = 5e7;
+  const capacityBytes = budgetBytes - minBytes;
+  const resolution = Math.max(1, Math.min(20000, Math.floor(maxCells / Math.max(1, ids.length))));
+  const unit = Math.max(1, Math.ceil(capacityBytes / resolution));
+  const capacity = Math.floor(capacityBytes / unit);
+  let dp = new Float64Array(capacity + 1);
+  const pickIdx = ids.map(() => new Uint8Array(capacity + 1));
+  ids.forEach((id, gi) => {
+    const opts = options.get(id) as Option[];
+    const base = opts[0].bytes;
+    const next = new Float64Array(capacity + 1).fill(Infinity);
+    const choice = pickIdx[gi];
+    for (let oi = 0; oi < opts.length; oi++) {
+      const cost = Math.ceil((opts[oi].bytes - base) / unit);
+      const k = opts[oi].kld;
+      for (let c = cost; c <= capacity; c++) {
+        const v = dp[c - cost] + k;
+        if (v < next[c]) { next[c] = v; choice[c] = oi; }
+      }
     }
-    if (!best || best.slope <= 0) break;
-    bytes += best.cost;
-    pick.set(best.id, best.to);
+    dp = next;
+  });
+  const pick = new Map<string, Option>();
+  let c = capacity;
+  let bytes = fixedBytes;
+  for (let gi = ids.length - 1; gi >= 0; gi--) {
+    const opts = options.get(ids[gi]) as Option[];
+    const o = opts[pickIdx[gi][c]];
+    pick.set(ids[gi], o);
+    bytes += o.bytes;
+    c -= Math.ceil((o.bytes - opts[0].bytes) / unit);
   }
-  // Greedy pass over ALL options (not just hull points) with the leftover budget.
+  // Rounding left some bytes unused: spend them on the best KLD-per-byte upgrades.
   for (let improved = true; improved; ) {
     improved = false;
     let best: { id: string; to: Option; gain: number } | undefined;

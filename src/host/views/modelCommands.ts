@@ -59,15 +59,31 @@ async function copyModelPath(arg: unknown): Promise<string> {
   return uri.fsPath;
 }
 
+interface ConfirmItem extends vscode.QuickPickItem {
+  readonly confirm?: boolean;
+}
+
+/**
+ * A confirmation that lists every file it will remove. A QuickPick rather than a modal dialog: it
+ * can list many shards readably, and it works where modal dialogs are refused (extension tests).
+ */
+async function confirmRemoval(title: string, action: string, files: readonly string[]): Promise<boolean> {
+  const items: ConfirmItem[] = [
+    { label: `$(trash) ${action}`, description: `${files.length} file(s)`, confirm: true },
+    { label: "Cancel" },
+    { label: "Files", kind: vscode.QuickPickItemKind.Separator },
+    ...files.map((p) => ({ label: `$(file-binary) ${nodePath.basename(p)}`, description: nodePath.dirname(p) })),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: `${action}: ${files.map((p) => nodePath.basename(p)).join(", ")}`, ignoreFocusOut: true });
+  return picked?.confirm === true;
+}
+
 /** Asks, naming every shard, then moves them to the trash (or deletes them when there is no trash). Returns the paths removed. */
 async function deleteModel(arg: unknown): Promise<string[]> {
   const uri = requireModelUri(arg, "Delete");
   const shards = arg instanceof ModelNode ? arg.group.shards.map((s) => s.path) : await shardsOnDisk(uri);
   const what = shards.length > 1 ? `${shards.length} shards of ${nodePath.basename(uri.fsPath)}` : nodePath.basename(uri.fsPath);
-  const detail = `${shards.map((p) => `• ${p}`).join("\n")}\n\nThey go to the trash where the system has one.`;
-  const move = "Move to Trash";
-  const answer = await vscode.window.showWarningMessage(`Delete ${what}?`, { modal: true, detail }, move);
-  if (answer !== move) return [];
+  if (!(await confirmRemoval(`Delete ${what}?`, "Move to Trash", shards))) return [];
   const removed: string[] = [];
   let permanently = false;
   for (const p of shards) {
@@ -75,14 +91,10 @@ async function deleteModel(arg: unknown): Promise<string[]> {
       await vscode.workspace.fs.delete(vscode.Uri.file(p), { useTrash: !permanently, recursive: false });
     } catch (e) {
       if (permanently) throw e;
-      // No trash on this system (or in this host): ask once before deleting for good.
-      const forGood = "Delete Permanently";
-      const again = await vscode.window.showWarningMessage(
-        `The trash is not available here (${e instanceof Error ? e.message : String(e)}). Delete ${what} permanently?`,
-        { modal: true, detail },
-        forGood,
-      );
-      if (again !== forGood) return removed;
+      // No trash on this system (or in this host): ask once more before deleting for good.
+      const left = shards.filter((s) => !removed.includes(s));
+      const why = e instanceof Error ? e.message : String(e);
+      if (!(await confirmRemoval(`The trash is not available here (${why}). Delete ${what} permanently?`, "Delete Permanently", left))) return removed;
       permanently = true;
       await vscode.workspace.fs.delete(vscode.Uri.file(p), { useTrash: false, recursive: false });
     }

@@ -5,7 +5,7 @@ import os from "node:os";
 import nodePath from "node:path";
 import * as vscode from "vscode";
 import { isGgufFileName, scanForGguf, type UnreadableFolder } from "../../core/models/folderScan";
-import { formatBytes, SourceCatalog, type ModelHeaderInfo } from "../../core/models/modelCatalog";
+import { formatBytes, SourceCatalog } from "../../core/models/modelCatalog";
 import { candidateSources, existingSources, huggingFaceRepoOf, type ModelSource } from "../../core/models/modelSources";
 import type { StudioContext } from "../context";
 import { Disposable } from "../disposable";

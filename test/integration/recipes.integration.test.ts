@@ -1,0 +1,64 @@
+// The recipe editor in the real host: create a recipe from a starting point, change a tensor kind's
+// type through the webview's dropdown, and check the live size against the core's computation.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import * as vscode from "vscode";
+import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core/quant/recipeFile";
+import { hasBrowserDriver, screenshot, waitForWebview, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
+
+const FRAME = "#recipe-root";
+
+function workspaceFile(name: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, "a workspace folder is open");
+  return path.join(folder.uri.fsPath, name);
+}
+
+async function coreFileBytes(recipeFile: string, model: string): Promise<{ bytes: number; types: Map<string, string> }> {
+  const { recipe } = await loadRecipeFile(recipeFile);
+  const m = await loadRecipeModel(model);
+  const r = resolveForModel(recipe, m);
+  return { bytes: estimateOutputFileBytes(m, r), types: new Map(r.tensors.map((t) => [t.name, t.type])) };
+}
+
+describe("recipe editor (real host)", function () {
+  this.timeout(180_000);
+
+  it("shows every tensor with its rule and updates the exact size when a kind's type changes in the UI", async function () {
+    if (!hasBrowserDriver()) this.skip();
+    const model = workspaceFile("tiny-llama-f16.gguf");
+    const recipeFile = workspaceFile("tiny-llama-dynamic.quant.json");
+    fs.rmSync(recipeFile, { force: true });
+    const created = await vscode.commands.executeCommand<string>("ggufStudio.newRecipe", { model, startingPoint: "dynamic", baseType: "Q4_K", out: recipeFile });
+    assert.equal(created, recipeFile);
+    await waitForWebview("#tensors", FRAME, { timeoutMs: 30_000 });
+
+    const before = await coreFileBytes(recipeFile, model);
+    const shown = Number(await webviewAttribute(FRAME, "#total-bytes", "data-bytes"));
+    assert.equal(shown, before.bytes, "the editor shows the core's exact size");
+    const rowCount = await webviewEval<number>(FRAME, "document.querySelectorAll('#tensors tbody tr').length");
+    assert.equal(rowCount, (await loadRecipeModel(model)).tensors.length, "every tensor is listed");
+    assert.match(await webviewText(FRAME, 'tr[data-tensor="blk.0.ffn_down.weight"] td.why'), /rule \d+: .*ffn_down/);
+    assert.match(await webviewText(FRAME, 'tr[data-tensor="blk.0.attn_norm.weight"] td.why'), /kept: 1-D tensor/);
+    assert.equal(await webviewText(FRAME, 'tr[data-tensor="blk.2.ffn_up.weight"] td.type'), before.types.get("blk.2.ffn_up.weight"));
+    await screenshot("recipe-editor-before");
+
+    // Open the ffn_up kind's dropdown and pick Q8_0, as a user would.
+    await webviewClick(FRAME, "#group-type-ffn_up");
+    await webviewClick(FRAME, '#group-type-ffn_up vscode-option[value="Q8_0"]');
+    const after = await waitUntil(async () => {
+      const b = Number(await webviewAttribute(FRAME, "#total-bytes", "data-bytes"));
+      return b !== before.bytes ? b : undefined;
+    }, "the size to update", 20_000);
+    const core = await coreFileBytes(recipeFile, model);
+    assert.equal(after, core.bytes, "the new size matches the core's computation on the saved recipe");
+    assert.ok(after > before.bytes, "Q8_0 ffn_up is larger");
+    assert.equal(core.types.get("blk.2.ffn_up.weight"), "Q8_0");
+    assert.equal(await webviewText(FRAME, 'tr[data-tensor="blk.2.ffn_up.weight"] td.type'), "Q8_0");
+    assert.match(await webviewText(FRAME, 'tr[data-tensor="blk.2.ffn_up.weight"] td.why'), /ffn_up/);
+    const saved = JSON.parse(fs.readFileSync(recipeFile, "utf8")) as { rules: { pattern: string; type: string }[] };
+    assert.equal(saved.rules.at(-1)?.type, "Q8_0", "the edit is saved as the last (winning) rule");
+    await screenshot("recipe-editor-after-ffn_up-q8_0");
+  });
+});
