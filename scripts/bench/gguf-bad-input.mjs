@@ -36,10 +36,10 @@ for (const c of cases) {
   const row = { case: c };
   for (const r of readers) {
     const t0 = Date.now();
-    const p = spawnSync(process.execPath, ["--max-old-space-size=2048", path.join(root, "scripts/bench/gguf-runners/probe.mjs"), r, path.join(dir, c), bundle], { encoding: "utf8", timeout: 20000 });
+    const p = spawnSync(process.execPath, ["--max-old-space-size=2048", path.join(root, "scripts/bench/gguf-runners/probe.mjs"), r, path.join(dir, c), bundle], { encoding: "utf8", timeout: 20000, killSignal: "SIGKILL" });
     const ms = Date.now() - t0;
     let res;
-    if (p.error?.code === "ETIMEDOUT") res = `HANG (>20 s)`;
+    if (p.error?.code === "ETIMEDOUT") res = `no answer within 20 s (killed; node-llama-cpp ignores SIGTERM)`;
     else if (p.status !== 0) res = `CRASH exit ${p.status ?? p.signal}: ${(p.stderr || "").trim().split("\n").filter(Boolean).slice(-1)[0]?.slice(0, 100)}`;
     else {
       const j = JSON.parse(p.stdout.trim().split("\n").pop());

@@ -60,19 +60,26 @@ function runOnce(reader, file) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const results = [];
 for (const [label, file] of inputs) {
-  for (const reader of readers) {
-    const runs = [];
-    let error;
-    for (let i = 0; i < RUNS; i++) {
+  // Runs are interleaved across readers so that load from other processes on this shared machine
+  // hits every reader alike.
+  const runs = new Map(readers.map((r) => [r.id, []]));
+  const errors = new Map();
+  for (let i = 0; i < RUNS; i++) {
+    for (const reader of readers) {
+      if (errors.has(reader.id)) continue;
       const r = runOnce(reader, file);
-      if (r.error) { error = r.error; break; }
-      runs.push(r);
+      if (r.error) errors.set(reader.id, r.error);
+      else runs.get(reader.id).push(r);
     }
+  }
+  for (const reader of readers) {
+    const rs = runs.get(reader.id);
+    const error = errors.get(reader.id);
     const row = error ? { input: label, reader: reader.name, id: reader.id, error } : {
       input: label, reader: reader.name, id: reader.id,
-      wallMin: Math.min(...runs.map((r) => r.wallMs)), wallMedian: median(runs.map((r) => r.wallMs)),
-      parseMedian: runs[0].parseMs === undefined ? undefined : median(runs.map((r) => r.parseMs)),
-      rssMB: Math.max(...runs.map((r) => r.rssKB)) / 1024,
+      wallMin: Math.min(...rs.map((r) => r.wallMs)), wallMedian: median(rs.map((r) => r.wallMs)),
+      parseMedian: rs[0].parseMs === undefined ? undefined : median(rs.map((r) => r.parseMs)),
+      rssMB: Math.max(...rs.map((r) => r.rssKB)) / 1024,
     };
     results.push(row);
     console.log(`${label.padEnd(46)} ${reader.name.padEnd(44)} ${error ? `ERROR ${error}` : `wall min ${row.wallMin.toFixed(0)} ms, median ${row.wallMedian.toFixed(0)} ms, parse ${row.parseMedian?.toFixed(1) ?? "-"} ms, peak RSS ${row.rssMB.toFixed(0)} MB`}`);
@@ -98,7 +105,7 @@ const section = [
   `Command: \`npm run bench:gguf\` (\`node esbuild.mjs && node scripts/bench/gguf.mjs\`). Date: ${new Date().toISOString().slice(0, 10)}. ` +
     `Machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
   "",
-  `Each cell: ${RUNS} separate processes per reader and input; whole-process time includes starting the runtime and loading the library; ` +
+  `Each cell: ${RUNS} separate processes per reader and input, interleaved across readers; load average at the start ${os.loadavg()[0].toFixed(1)} (other jobs shared the machine, so absolute times are noisy; compare within a table); whole-process time includes starting the runtime and loading the library; ` +
     "peak RSS from `/usr/bin/time -f %M`. \"Lazy vocab\" is the default: arrays over 4096 entries stay on disk as paged descriptors; " +
     "\"all arrays decoded\" reads every value like the other libraries do. The last column divides each reader's median by ours (lazy).",
   ggufPyProblem ? `\ngguf-py was not measured: ${ggufPyProblem}.` : "",

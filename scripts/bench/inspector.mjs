@@ -201,7 +201,7 @@ const section = [
   "custom editor's `openCustomDocument`) to the frame after the first tensor rows are in the DOM, with the Tensors tab restored",
   "as the active tab; it includes page load and bundle start, not VS Code's own editor-opening overhead.",
   "",
-  "| Input | Tensors | Open → first tensor-table paint (median) | min | of which header parse (median, overlaps page load) | Target |",
+  "| Input | Tensors | Open → first tensor-table paint (median) | min | of which `loadInspectorModel` (header parse + summary; median, overlaps page load) | Target |",
   "| --- | ---: | ---: | ---: | ---: | --- |",
   ...results.map((r) => `| ${r.label} | ${r.tensors.toLocaleString("en-US")} | ${ms(r.openMedian)} | ${ms(r.openMin)} | ${ms(r.parseMedian)} | ${r.file === synthetic ? "< 1 s" : ""} |`),
   "",
@@ -210,7 +210,7 @@ const section = [
   "",
   "| Action | Rows shown | Sync | To next frame |",
   "| --- | ---: | ---: | ---: |",
-  ...results.flatMap((r) => r.filters.map((f) => `| ${f.label} | ${Number.isNaN(f.rows) ? "" : f.rows.toLocaleString("en-US")} | ${ms(f.sync)} | ${ms(f.frame)} |`)),
+  ...results.flatMap((r) => r.filters.map((f) => `| ${f.label.replace(/\|/g, "\\|")} | ${Number.isNaN(f.rows) ? "" : f.rows.toLocaleString("en-US")} | ${ms(f.sync)} | ${ms(f.frame)} |`)),
   "",
 ].join("\n");
 

@@ -114,6 +114,31 @@ describe("GGUF inspector (custom editor)", function () {
     await webviewFill(frame, "#tensor-filter-name input", "attn");
     await waitUntil(async () => (await countShown(frame)) === model.tensors.filter((t) => /attn/i.test(t.name)).length || undefined, "attn rows");
     await screenshot("inspector-tensors");
+
+    // Type filter and grouping through the toolkit dropdowns.
+    await webviewFill(frame, "#tensor-filter-name input", "");
+    await webviewClick(frame, "#tensor-filter-type");
+    await webviewClick(frame, '#tensor-filter-type vscode-option[value="F32"]');
+    const f32 = model.tensors.filter((t) => t.typeName === "F32");
+    await waitUntil(async () => (await countShown(frame)) === f32.length || undefined, `${f32.length} F32 rows`);
+    assert.ok((await visibleRows(frame)).every((r) => f32.some((t) => t.name === r.name)));
+    await webviewClick(frame, "#tensor-filter-type");
+    await webviewClick(frame, '#tensor-filter-type vscode-option[value=""]');
+    await waitUntil(async () => (await countShown(frame)) === model.tensors.length || undefined, "all types again");
+    await webviewClick(frame, "#tensor-group");
+    await webviewClick(frame, '#tensor-group vscode-option[value="layer"]');
+    const summary = summarizeGguf(model);
+    await waitUntil(async () => Number(await webviewAttribute(frame, "#tensor-table", "data-group-count")) === summary.byLayer.length || undefined, "one group per layer");
+    const groups = await webviewEval<{ group: string; bpw: string; count: string }[]>(frame, `[...document.querySelectorAll("#tensor-scroll .trow.group")]
+      .map((r) => ({ group: r.dataset.group, bpw: r.querySelector(".c-bpw").textContent, count: r.querySelector(".c-name").textContent }))`);
+    assert.ok(groups.length > 0);
+    for (const g of groups) {
+      const core = summary.byLayer.find((x) => x.group === g.group);
+      assert.ok(core, `group ${g.group} is in the core summary`);
+      assert.equal(g.bpw, (core.bitsPerWeight ?? 0).toFixed(2));
+      assert.match(g.count, new RegExp(`\\(${core.tensorCount}\\)$`));
+    }
+    await screenshot("inspector-tensors-grouped");
   });
 
   it("shows metadata with a searchable vocabulary, the chat template and export; screenshots each tab", async () => {

@@ -6,7 +6,7 @@ import { promises as fsp } from "node:fs";
 import { GgufError } from "./errors";
 
 const INITIAL_CHUNK = 256 * 1024;
-const MAX_CHUNK = 4 * 1024 * 1024;
+const MAX_CHUNK = 8 * 1024 * 1024;
 
 export class FileWindow {
   buf: Buffer = Buffer.alloc(0);

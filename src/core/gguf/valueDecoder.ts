@@ -232,20 +232,25 @@ export class ValueDecoder {
     const w = this.w;
     const fileSize = w.size;
     if (elementType === GgufValueType.STRING) {
-      // Hot loop for vocabularies: read each length, jump over the bytes.
+      // Hot loop for vocabularies: read each length, jump over the bytes. Lengths are read byte-wise
+      // (no per-call bounds checks); a length of 2^32 or more is always past the end of a real file.
       let pos = this.pos;
+      const le = this.le;
+      let nextCheckpoint = 0;
       for (let i = 0; i < count; i++) {
-        if (i % CHECKPOINT_STRIDE === 0) checkpoints[i / CHECKPOINT_STRIDE] = pos;
+        if (i === nextCheckpoint) {
+          checkpoints[i / CHECKPOINT_STRIDE] = pos;
+          nextCheckpoint += CHECKPOINT_STRIDE;
+        }
         if (pos + 8 > w.end || pos < w.start) await w.load(pos, 8, `${what} element ${i} length`);
         const o = pos - w.start;
         const b = w.buf;
-        const lo = this.le ? b.readUInt32LE(o) : b.readUInt32BE(o + 4);
-        const hi = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o);
-        const len = hi * 4294967296 + lo;
-        if (pos + 8 + len > fileSize) {
-          throw new GgufError("length-past-eof", `${what} element ${i} length ${len} runs past the end of the file`, pos, w.path);
+        const lo = le ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : (b[o + 7] | (b[o + 6] << 8) | (b[o + 5] << 16) | (b[o + 4] << 24)) >>> 0;
+        const hi = le ? b[o + 4] | b[o + 5] | b[o + 6] | b[o + 7] : b[o] | b[o + 1] | b[o + 2] | b[o + 3];
+        if (hi !== 0 || pos + 8 + lo > fileSize) {
+          throw new GgufError("length-past-eof", `${what} element ${i} length ${hi !== 0 ? "≥ 2^32" : lo} runs past the end of the file`, pos, w.path);
         }
-        pos += 8 + len;
+        pos += 8 + lo;
       }
       this.pos = pos;
     } else {

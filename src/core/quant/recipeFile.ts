@@ -5,6 +5,7 @@ import { readGgufModel } from "../gguf/splitSet";
 import { metadataNumber } from "../gguf/metadata";
 import type { GgufModel } from "../gguf/types";
 import { parseRecipe } from "./recipeParse";
+import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
 import { resolveRecipe } from "./recipeResolve";
 import type { QuantRecipe, RecipeProblem, RecipeResolution, RecipeTensor } from "./recipeTypes";
 
@@ -53,4 +54,30 @@ export function estimateOutputFileBytes(model: RecipeModel, resolution: RecipeRe
 
 export function resolveForModel(recipe: QuantRecipe, model: RecipeModel): RecipeResolution {
   return resolveRecipe(recipe, model.tensors, { alignment: model.alignment });
+}
+
+/** What the quantize job (QuantizeRequest) needs to run a recipe: its positional type, tensor-type file and imatrix. */
+export interface RecipeQuantizeInputs {
+  readonly type: string;
+  readonly tensorTypeFile: string;
+  readonly imatrix?: string;
+  readonly resolution: RecipeResolution;
+  readonly warnings: readonly RecipeProblem[];
+  readonly estimatedFileBytes: number;
+}
+
+/**
+ * Loads a recipe, resolves it against the source model and writes its tensor-type file to
+ * `tensorTypeFile`. Spread the result's type/tensorTypeFile/imatrix into a QuantizeRequest.
+ */
+export async function prepareRecipeQuantize(recipeFile: string, sourcePath: string, tensorTypeFile: string): Promise<RecipeQuantizeInputs> {
+  const { recipe, warnings } = await loadRecipeFile(recipeFile);
+  const model = await loadRecipeModel(sourcePath);
+  const resolution = resolveForModel(recipe, model);
+  const written = await writeCompiledRecipe(compileRecipe(recipe, resolution, path.dirname(recipeFile)), tensorTypeFile);
+  return {
+    type: written.ftype, tensorTypeFile: written.tensorTypeFile, resolution,
+    warnings: [...warnings, ...resolution.problems], estimatedFileBytes: estimateOutputFileBytes(model, resolution),
+    ...(written.imatrix ? { imatrix: written.imatrix } : {}),
+  };
 }

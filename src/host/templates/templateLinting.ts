@@ -46,10 +46,16 @@ export class TemplateLinting extends Disposable implements vscode.CodeActionProv
     ctx.onConfigChange((e) => {
       if (e.affectsConfiguration("ggufStudio.templates")) for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
     });
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
+    }));
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
 
   targets(): EngineId[] {
+    // Untrusted workspaces get the JavaScript engine only: the native llama.cpp engine and the
+    // minja binary are native code, and native code does not run there (see README, Workspace trust).
+    if (!vscode.workspace.isTrusted) return ["hf-jinja"];
     return [...new Set(this.ctx.config.templateTargets.map(parseEngineId).filter((e): e is EngineId => e !== undefined))];
   }
 

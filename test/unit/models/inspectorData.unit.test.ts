@@ -5,7 +5,8 @@ import { readArrayPage, readGgufModel, summarizeGguf, type GgufLazyArray } from 
 import { MetadataArrayBrowser } from "../../../src/core/models/arrayBrowser";
 import { inspectorErrorOf, loadInspectorModel, tensorColumns } from "../../../src/core/models/inspectorData";
 import { renderExport, toCsv, tensorTable } from "../../../src/core/models/modelReport";
-import { splitModel, tempDir, tinyLlama, tinyMoe } from "./helpers";
+import { findBundledLlamaSource } from "../../../src/core/native/llamaSource";
+import { repoRoot, splitModel, tempDir, tinyLlama, tinyMoe } from "./helpers";
 
 describe("inspector data (core/models/inspectorData)", () => {
   for (const fixture of [tinyLlama, tinyMoe]) {
@@ -124,5 +125,35 @@ describe("inspector data (core/models/inspectorData)", () => {
     assert.equal(md.filter((l) => l.startsWith("| ")).length, loaded.model.metadata.size + 2, "header, rule and one row per key");
     const meta = JSON.parse(renderExport(loaded, "metadata", "json")) as { key: string }[];
     assert.deepEqual(meta.map((m) => m.key), [...loaded.model.metadata.keys()]);
+  });
+});
+
+describe("inspector data on a 262k-token vocabulary (llama.cpp's ggml-vocab-gemma-4.gguf)", () => {
+  const source = findBundledLlamaSource(repoRoot);
+  const vocabFile = source ? path.join(source, "models", "ggml-vocab-gemma-4.gguf") : "";
+  before(function () {
+    if (!source || !fs.existsSync(vocabFile)) this.skip(); // the bundled llama.cpp source comes with `npm run setup`
+  });
+
+  it("opens as vocab-only, keeps the big arrays on disk, and pages and searches them like a full decode", async function () {
+    this.timeout(60_000);
+    const loaded = await loadInspectorModel(vocabFile);
+    const codes = loaded.view.overview.warnings.map((w) => w.code);
+    assert.ok(codes.includes("vocab-only"), codes.join(","));
+    assert.equal(loaded.view.overview.tensorCount, 0);
+    const tokensRow = loaded.view.metadata.find((r) => r.key === "tokenizer.ggml.tokens");
+    assert.equal(tokensRow?.arrayLength, loaded.view.overview.vocabSize);
+    assert.ok((tokensRow?.arrayLength ?? 0) > 200_000);
+    const lazy = loaded.model.metadata.get("tokenizer.ggml.tokens")?.value as GgufLazyArray;
+    assert.equal(lazy.kind, "lazy-array");
+    const all = (await readArrayPage(vocabFile, lazy, 0, lazy.count)).map(String);
+    const browser = new MetadataArrayBrowser(vocabFile, loaded.model.metadata);
+    const page = await browser.page("tokenizer.ggml.tokens", 150_000, 300, "");
+    assert.deepEqual(page.entries.map((e) => e.value), all.slice(150_000, 150_300));
+    const hits = await browser.page("tokenizer.ggml.tokens", 0, 2000, "Hello");
+    const expected = all.flatMap((v, i) => (v.toLowerCase().includes("hello") ? [i] : []));
+    assert.equal(hits.total, expected.length);
+    assert.deepEqual(hits.entries.map((e) => e.index), expected.slice(0, 2000));
+    await browser.close();
   });
 });

@@ -7,7 +7,9 @@ import { locateTools } from "../../../src/core/native/toolLocator";
 import { runTool } from "../../../src/core/native/toolRunner";
 import { parseQuantizeTensorLine } from "../../../src/core/quant/progress";
 import { compileRecipe, ftypeForBaseType, writeCompiledRecipe } from "../../../src/core/quant/recipeCompile";
-import { estimateOutputFileBytes, loadRecipeModel, resolveForModel, type RecipeModel } from "../../../src/core/quant/recipeFile";
+import { estimateOutputFileBytes, loadRecipeModel, prepareRecipeQuantize, resolveForModel, type RecipeModel } from "../../../src/core/quant/recipeFile";
+import { runQuantizeJob } from "../../../src/core/quant/quantizeJob";
+import { serializeRecipe } from "../../../src/core/quant/recipeParse";
 import { parseRecipe, patternProblem, validateRecipe } from "../../../src/core/quant/recipeParse";
 import { fallbackType, resolveRecipe } from "../../../src/core/quant/recipeResolve";
 import { buildStartingRecipe } from "../../../src/core/quant/recipeStarts";
@@ -187,5 +189,20 @@ describe("recipe compiler against llama-quantize", function () {
     const estimate = estimateOutputFileBytes(model, resolution);
     assert.ok(Math.abs(estimate - q.fileSize) < 1024, `estimate ${estimate} vs ${q.fileSize}`);
     assert.equal(written.ftype, ftypeForBaseType("Q3_K"));
+  });
+
+  it("runs through the quantize job (the one runner for presets and recipes)", async () => {
+    const model = await loadRecipeModel(fixture("tiny-moe-f16.gguf"));
+    const recipeFile = path.join(dir, "moe.quant.json");
+    fs.writeFileSync(recipeFile, serializeRecipe(buildStartingRecipe("dynamic", model.tensors, "Q3_K")));
+    const inputs = await prepareRecipeQuantize(recipeFile, model.path, path.join(dir, "moe.tensor-types.txt"));
+    const out = path.join(dir, "moe-recipe.gguf");
+    const result = await runQuantizeJob(
+      { source: model.path, output: out, type: inputs.type, tensorTypeFile: inputs.tensorTypeFile, threads: 2 },
+      { executables: { quantize: quantizeTool as string } },
+    );
+    assert.equal(result.estimate.bytes, inputs.estimatedFileBytes, "the job's dry-run estimate equals the recipe's");
+    const q = await readGgufFile(out);
+    for (const t of q.tensors) assert.equal(t.typeName, inputs.resolution.tensors.find((a) => a.name === t.name)?.type, t.name);
   });
 });
