@@ -67,6 +67,7 @@ try {
   const vsce = path.join(root, "node_modules", "@vscode", "vsce", "vsce");
   const license = fs.existsSync(path.join(root, "LICENSE")) ? [] : ["--skip-license"];
   fs.rmSync(out, { force: true });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   run(process.execPath, [vsce, "package", "--target", target, "--ignoreFile", ignoreFile, "--out", out, "--allow-missing-repository", ...license]);
 } catch (e) {
   console.error(`package: ${e.message}`);

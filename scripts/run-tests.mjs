@@ -83,6 +83,7 @@ async function integrationTier() {
   const deadline = tierStart + INTEGRATION_TIMEOUT_MS;
   const suites = ["--suite", "integration"];
   if (walk(path.join(root, "out", "test", "integration"), /\.untrusted\.test\.js$/).length) suites.push("--suite", "untrusted");
+  fs.mkdirSync(artifacts, { recursive: true });
   if (withVsix) {
     const vsix = path.join(artifacts, "gguf-studio-test.vsix");
     fs.rmSync(vsix, { force: true });

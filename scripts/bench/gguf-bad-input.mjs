@@ -26,9 +26,6 @@ mk("unknown-value-type.gguf", (b) => { b.writeUInt32LE(77, at("general.name") + 
 mk("tensor-data-past-eof.gguf", (b) => b.subarray(0, b.length - 4096));
 mk("unknown-ggml-type-200.gguf", (b) => { const o = at("output_norm.weight") + "output_norm.weight".length; b.writeUInt32LE(200, o + 4 + 8 * b.readUInt32LE(o)); });
 mk("overlapping-tensors.gguf", (b) => { const o = at("output_norm.weight") + "output_norm.weight".length; b.writeBigUInt64LE(0n, o + 4 + 8 * b.readUInt32LE(o) + 4); });
-// A two-shard set with its second shard missing (split keys added by our own writer).
-const { writeGgufWithMetadata, GgufValueType } = await import(bundle).then((m) => m.default ?? m);
-void writeGgufWithMetadata; void GgufValueType;
 
 const readers = ["ours", "hf", "nlc"];
 const rows = [];

@@ -38,8 +38,8 @@ else {
 }
 
 const readers = [
-  { id: "ours", name: "GGUF Studio reader (lazy vocab)", cmd: (f) => [process.execPath, [path.join(runners, "ours.cjs"), f]] },
-  { id: "ours-full", name: "GGUF Studio reader (all arrays decoded)", cmd: (f) => [process.execPath, [path.join(runners, "ours.cjs"), f, "full"]] },
+  { id: "ours", name: "GGUF Studio reader (lazy vocab)", cmd: (f) => [process.execPath, [path.join(runners, "ours.mjs"), f]] },
+  { id: "ours-full", name: "GGUF Studio reader (all arrays decoded)", cmd: (f) => [process.execPath, [path.join(runners, "ours.mjs"), f, "full"]] },
   { id: "cli", name: "`gguf-studio inspect --json` (dist/cli.js)", cmd: (f) => [process.execPath, [path.join(root, "dist/cli.js"), "inspect", f, "--json"]], noJson: true },
   { id: "hf", name: "@huggingface/gguf 0.4.6", cmd: (f) => [process.execPath, [path.join(runners, "hf.mjs"), f]] },
   { id: "nlc", name: "node-llama-cpp 3.22.1 readGgufFileInfo", cmd: (f) => [process.execPath, [path.join(runners, "nlc.mjs"), f]] },

@@ -40,6 +40,20 @@ for (const p of presets) {
   if (!fs.existsSync(out)) await core.runTool({ executable: quantize, args: [base, out, p, String(threads)] });
 }
 const presetFiles = presets.map((p) => ({ path: path.join(work, `${modelName.replace(/-f16\.gguf$/, "")}-${p}.gguf`), label: p, origin: "preset" }));
+// The same presets with an importance matrix from the calibration text (never the eval text).
+if (!process.argv.includes("--no-imatrix")) {
+  const imatrix = path.join(work, "calib.imatrix.gguf");
+  if (!fs.existsSync(imatrix)) {
+    const ti = Date.now();
+    await core.runTool({ executable: tools["llama-imatrix"].path, args: ["-m", base, "-f", path.join(root, "test", "fixtures", "code-calib.txt"), "-o", imatrix, "-c", "256", "--chunks", "64", "-t", String(threads)] });
+    console.error(`imatrix in ${((Date.now() - ti) / 1000).toFixed(0)} s`);
+  }
+  for (const p of presets) {
+    const out = path.join(work, `${modelName.replace(/-f16\.gguf$/, "")}-${p}-imatrix.gguf`);
+    if (!fs.existsSync(out)) await core.runTool({ executable: quantize, args: ["--imatrix", imatrix, base, out, p, String(threads)] });
+    presetFiles.push({ path: out, label: `${p}+imatrix`, origin: "preset" });
+  }
+}
 // Presets already measured the same way (same file content, eval text, context, chunks) are reused.
 const previous = (await store.listBases()).flatMap((b) => b.data.results);
 const fp = createRequire(import.meta.url)(bundle).fileFingerprint;
@@ -55,6 +69,7 @@ if (todo.length) {
   for (const r of sweep.results) rows.push({ name: r.label, kind: "preset", bytes: r.quantBytes, meanKld: r.summary.meanKld.value, sameTopP: r.summary.sameTopP?.value, kld99_9: r.summary.kld99_9, evalMs: r.durationMs });
 }
 const evalTimes = rows.map((r) => r.evalMs).filter((x) => x > 0);
+let oneEvalMsNow = 0;
 const oneEvalMs = evalTimes.reduce((a, b) => a + b, 0) / Math.max(1, evalTimes.length);
 console.error(`presets done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
@@ -64,6 +79,8 @@ for (const b of budgets) {
   const ts = Date.now();
   const res = await core.optimizeRecipe({
     quantize, perplexity, basePath: base, budget: { kind: "bytes", bytes: budgetBytes }, evalPath, workDir: path.join(work, "optimizer"),
+    // Sensitivities are measured on the calibration text; only the final numbers use the eval text.
+    probeTextPath: path.join(root, "test", "fixtures", "code-calib.txt"),
     cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256,
     onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}`); },
   });
@@ -78,7 +95,15 @@ for (const b of budgets) {
     probeWallS: res.probeWallMs / 1000, verifyWallS: res.verifyWallMs / 1000, wallS: (Date.now() - ts) / 1000, compared: res.compared,
   });
 }
-const report = { model: modelName, evalText: "code-eval.txt", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMs / 1000, rows };
+// One full KLD evaluation timed now, under the same load as the probes above (stored durations may come from other runs).
+{
+  const logits = (await cache.list()).find((e) => e.chunks === chunks && e.contextSize === 256);
+  const q = presetFiles.find((p) => p.label === "Q4_K_M") ?? presetFiles[0];
+  const t = Date.now();
+  await core.runKldForQuant({ perplexity, contextSize: 256, threads }, q.path, logits.file);
+  oneEvalMsNow = Date.now() - t;
+}
+const report = { model: modelName, evalText: "code-eval.txt", probeText: "code-calib.txt", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMsNow / 1000, storedEvalMeanS: oneEvalMs / 1000, rows };
 fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(report, null, 2));
 fs.rmSync(bundle, { force: true });
 console.log(`| quant | kind | bytes | mean KLD | 99.9% KLD | same top p |\n|---|---|---:|---:|---:|---:|`);
@@ -87,5 +112,5 @@ for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
 }
 for (const r of rows.filter((x) => x.kind === "optimizer")) {
   const best = rows.filter((x) => x.kind === "preset" && x.bytes <= r.budget).sort((a, b) => a.meanKld - b.meanKld)[0];
-  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s, verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation ${report.oneFullEvalS.toFixed(1)} s`);
+  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s, verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation (${chunks} chunks, timed now) ${report.oneFullEvalS.toFixed(2)} s; probe cost ≈ ${(r.probeWallS / Math.max(1, r.newEvaluations)).toFixed(2)} s each`);
 }

@@ -61,4 +61,25 @@ describe("recipe editor (real host)", function () {
     assert.equal(saved.rules.at(-1)?.type, "Q8_0", "the edit is saved as the last (winning) rule");
     await screenshot("recipe-editor-after-ffn_up-q8_0");
   });
+
+  it("finds a recipe for a size budget through the command and records it for the chart", async function () {
+    this.timeout(600_000);
+    const model = workspaceFile("tiny-llama-f16.gguf");
+    const evalText = workspaceFile("optimizer-eval-slice.txt");
+    fs.writeFileSync(evalText, fs.readFileSync(workspaceFile("code-eval.txt"), "utf8").slice(0, 20_000));
+    const out = workspaceFile("tiny-llama-budget.quant.json");
+    const result = await vscode.commands.executeCommand<{ verified: { fileBytes: number; meanKld: number; quantPath: string }; evaluations: number; budgetBytes: number } | undefined>(
+      "ggufStudio.optimizeRecipe",
+      { model, budget: "4.4MB", evalText, calibText: workspaceFile("code-calib.txt"), out, maxEvaluations: 12, probeChunks: 2, verifyChunks: 4, candidateTypes: ["Q3_K", "Q6_K"] },
+    );
+    assert.ok(result, "the optimizer ran");
+    assert.equal(result.budgetBytes, 4_400_000);
+    assert.ok(result.verified.fileBytes <= 4_400_000);
+    assert.ok(fs.existsSync(out) && fs.existsSync(result.verified.quantPath));
+    const { recipe } = await loadRecipeFile(out);
+    assert.equal(recipe.model, "tiny-llama-f16.gguf");
+    const m = await loadRecipeModel(model);
+    assert.equal(estimateOutputFileBytes(m, resolveForModel(recipe, m)), fs.statSync(result.verified.quantPath).size, "the saved recipe predicts the verified file's size");
+    await screenshot("optimizer-done");
+  });
 });

@@ -72,6 +72,8 @@ export interface PerplexityOutput {
   readonly finalPpl?: ValueWithError;
   /** Error lines the tool printed (it can exit 0 after them). */
   readonly errors: readonly string[];
+  /** The statistics block was lost and the summary comes from the last chunk row (running means). */
+  readonly fromChunkRows?: boolean;
 }
 
 const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)`;

@@ -151,7 +151,8 @@ export function summarizeGguf(model: GgufModel): GgufSummary {
     unknownTypeTensorCount: unknown,
     typeHistogram: [...types.entries()].map(([ggmlType, h]) => ({ ggmlType, ...h })).sort((x, y) => y.bytes - x.bytes || x.ggmlType - y.ggmlType),
     byLayer,
-    byKind: [...kinds.values()].map((g) => g.stats()).sort((x, y) => y.bytes - x.bytes || x.group.localeCompare(y.group)),
+    // Plain code-unit order (not localeCompare): stable across locales and fast for 60k groups.
+    byKind: [...kinds.values()].map((g) => g.stats()).sort((x, y) => y.bytes - x.bytes || (x.group < y.group ? -1 : x.group > y.group ? 1 : 0)),
     architecture: architectureFacts(model.metadata),
     shards: model.shards.map((s) => ({ path: s.path, tensorCount: s.tensorCount, tensorBytes: s.tensorBytes, fileSize: s.fileSize })),
   };

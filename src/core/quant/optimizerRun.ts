@@ -30,7 +30,13 @@ export interface OptimizeOptions {
   readonly perplexity: string;
   readonly basePath: string;
   readonly budget: Budget;
+  /** Held-out text for the final verification. */
   readonly evalPath: string;
+  /**
+   * Text the probes measure on. Default: the eval text. Passing the calibration text (or another
+   * held-out slice) keeps the tuning data apart from the text that judges the result.
+   */
+  readonly probeTextPath?: string;
   readonly imatrix?: string;
   /** Chunks of the eval text used per probe (short: probes are many). Default 6. */
   readonly probeChunks?: number;
@@ -127,7 +133,8 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const ctx = o.contextSize ?? 256;
   const probeChunks = o.probeChunks ?? 6;
   const baseFingerprint = await fileFingerprint(o.basePath);
-  const evalFingerprint = await fileFingerprint(o.evalPath);
+  const probeText = o.probeTextPath ?? o.evalPath;
+  const evalFingerprint = await fileFingerprint(probeText);
   const imatrixFp = o.imatrix ? await fileFingerprint(o.imatrix) : null;
   const measurementsFile = path.join(o.workDir, `measurements-${baseFingerprint.slice(-12)}-${evalFingerprint.slice(-8)}-${ctx}x${probeChunks}${imatrixFp ? `-im${imatrixFp.slice(-8)}` : ""}.json`);
   let state: MeasurementsFile;
@@ -140,7 +147,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const base = await readGgufModel(o.basePath);
   const warnings: string[] = [];
   const probeLogits = await ensureBaseLogits(
-    { perplexity: o.perplexity, toolVersion: "", basePath: o.basePath, quants: [], evalPath: o.evalPath, contextSize: ctx, chunks: probeChunks,
+    { perplexity: o.perplexity, toolVersion: "", basePath: o.basePath, quants: [], evalPath: probeText, contextSize: ctx, chunks: probeChunks,
       threads: o.threads, gpuLayers: o.gpuLayers, cache: o.cache, signal: o.signal, run: o.run, onLine: o.onLine }, base, warnings);
 
   // Everything else stays at the source precision, so a probe isolates one group's error.
@@ -181,6 +188,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const optimized = recipeFromChoice(groups, choice, `Optimized for ${budgetBytes} bytes`, {
     tool: "gguf-studio optimizer", budgetBytes, predictedKld: choice.predictedKld, evaluations: state.evaluations,
     probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types,
+    probeText: path.basename(probeText), evalText: path.basename(o.evalPath),
   });
 
   // Verify with a real quantization and a longer KLD evaluation.

@@ -82,6 +82,8 @@ export interface OptimizeArgs {
   readonly model?: string;
   readonly budget?: string;
   readonly evalText?: string;
+  /** Text the sensitivity probes measure on (default: asked; "eval" uses the eval text). */
+  readonly calibText?: string;
   readonly imatrix?: string;
   readonly out?: string;
   readonly maxEvaluations?: number;
@@ -103,6 +105,18 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
     const budget = parseBudget(budgetText);
     const evalText = args.evalText ?? (await vscode.window.showOpenDialog({ title: "Held-out evaluation text (not the calibration text)", filters: { Text: ["txt", "md", "jsonl"] } }))?.[0]?.fsPath;
     if (!evalText) return undefined;
+    let probeText = args.calibText === "eval" ? undefined : args.calibText;
+    if (args.calibText === undefined) {
+      const how = await vscode.window.showQuickPick(
+        [{ label: "Calibration text…", detail: "probes measure sensitivity on a different held-out text than the final evaluation (recommended)" },
+          { label: "Evaluation text", detail: "probes use the first chunks of the evaluation text (faster to set up; tunes on the test text)" }],
+        { title: "Text for the sensitivity probes" });
+      if (!how) return undefined;
+      if (how.label.startsWith("Calibration")) {
+        probeText = (await vscode.window.showOpenDialog({ title: "Calibration text for the probes", filters: { Text: ["txt", "md"] } }))?.[0]?.fsPath;
+        if (!probeText) return undefined;
+      }
+    }
     const out = args.out ?? path.join(path.dirname(modelPath), `${path.basename(modelPath).replace(/\.gguf$/i, "")}-optimized.quant.json`);
     const quantize = ctx.tools.require("llama-quantize");
     const perplexity = ctx.tools.require("llama-perplexity");
@@ -115,6 +129,7 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
         try {
           return await optimizeRecipe({
             quantize: quantize.path, perplexity: perplexity.path, basePath: modelPath, budget, evalPath: evalText,
+            ...(probeText ? { probeTextPath: probeText } : {}),
             ...(args.imatrix ? { imatrix: args.imatrix } : {}),
             probeChunks: args.probeChunks, verifyChunks: args.verifyChunks, maxEvaluations: args.maxEvaluations,
             ...(args.candidateTypes ? { candidateTypes: args.candidateTypes } : {}),

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileFingerprint } from "../../../src/core/eval/fileFingerprint";
 import {
-  BaseLogitsMissingError, BaseMismatchError, EvalTextTooShortError, guessQuantLabel, runKldForQuant, runKldJob,
+  BaseLogitsMissingError, BaseMismatchError, EvalTextTooShortError, guessQuantLabel, runKldForQuant, runKldJob, summaryFromChunkRows,
 } from "../../../src/core/eval/kldJob";
 import { estimateBaseLogitsBytes, LogitsCache, LogitsCacheFullError } from "../../../src/core/eval/logitsCache";
 import { parsePerplexityOutput, parseValueWithError } from "../../../src/core/eval/perplexityParser";
@@ -81,6 +81,15 @@ describe("KLD evaluation on the fixtures", function () {
     // The last chunk row carries the running mean, which equals the final mean.
     assert.equal(out.chunks[3].kld.value.toFixed(4), s.meanKld.value.toFixed(4));
     assert.equal(fs.statSync(base).size, estimateBaseLogitsBytes(4096, 256, 4), "size estimate is exact");
+    // When llama.cpp loses its final log lines, the last chunk row still gives the running means.
+    const cut = lines.findIndex((l) => l.includes("====== Perplexity statistics"));
+    const truncated = parsePerplexityOutput(lines.slice(0, cut));
+    assert.equal(truncated.summary.meanKld, undefined);
+    const rescued = summaryFromChunkRows(truncated);
+    assert.ok(rescued?.fromChunkRows);
+    assert.equal(rescued?.summary.meanKld?.value.toFixed(4), s.meanKld.value.toFixed(4));
+    assert.equal(rescued?.summary.sameTopP?.value.toFixed(2), s.sameTopP?.value.toFixed(2));
+    assert.equal(summaryFromChunkRows(parsePerplexityOutput(lines.slice(0, cut - 3))), undefined, "incomplete rows are not used");
   });
 
   it("computes base logits once, evaluates quants, stores results with tool version and command line", async () => {

@@ -151,7 +151,10 @@ describe("optimizer run on tiny-llama (probes, cache, resume, cancel, verificati
     fs.writeFileSync(path.join(dir, "eval.txt"), fs.readFileSync(fixture("code-eval.txt"), "utf8").slice(0, 20_000));
     const abort = new AbortController();
     let probes = 0;
-    await assert.rejects(optimizeRecipe(options({ signal: abort.signal, maxEvaluations: 5, onProgress: (p: { phase: string }) => { if (p.phase === "probe" && ++probes === 3) abort.abort(); } })), ToolCancelledError);
+    await assert.rejects(optimizeRecipe(options({ signal: abort.signal, maxEvaluations: 5, onProgress: (p: { phase: string }) => { if (p.phase === "probe" && ++probes === 3) abort.abort(); } })), (e: unknown) => {
+      assert.ok(e instanceof ToolCancelledError, `expected a cancellation, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      return true;
+    });
     const files = fs.readdirSync(path.join(dir, "work")).filter((f) => f.startsWith("measurements-"));
     assert.equal(files.length, 1);
     const kept = JSON.parse(fs.readFileSync(path.join(dir, "work", files[0]), "utf8")) as MeasurementsFile;
