@@ -52,7 +52,12 @@ const builds = [
 ];
 
 if (!production) {
-  const tests = [...walk("test/unit", /\.test\.ts$/), ...walk("test/integration", /\.ts$/), ...walk("test/harness", /\.ts$/)];
+  const tests = [
+    ...walk("test/unit", /\.test\.ts$/),
+    ...walk("test/integration", /\.ts$/),
+    ...walk("test/harness", /\.ts$/),
+    ...walk("test/desktop", /\.ts$/),
+  ];
   const entryPoints = Object.fromEntries(tests.map((t) => [t.replace(/^test\//, "").replace(/\.ts$/, ""), t]));
   builds.push({ ...node, entryPoints, outdir: "out/test" });
 }

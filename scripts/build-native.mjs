@@ -93,7 +93,13 @@ if (backend !== "metal" && process.platform === "darwin") cmakeFlags.push("-DGGM
 if (which("ccache")) cmakeFlags.push("-DGGML_CCACHE=ON");
 
 const bundleHash = createHash("sha256").update(fs.readFileSync(bundle)).digest("hex").slice(0, 16);
-const stamp = { nodeLlamaCpp: nlcVersion, bundleSha256: bundleHash, backend, flags: cmakeFlags };
+// Small fixes we carry on top of the bundled source (each explained in its file).
+const patchDir = path.join(root, "scripts", "native-patches");
+const patches = fs.existsSync(patchDir) ? fs.readdirSync(patchDir).filter((f) => f.endsWith(".patch")).sort() : [];
+const patchHash = createHash("sha256");
+for (const p of patches) patchHash.update(p).update(fs.readFileSync(path.join(patchDir, p)));
+const patchesSha256 = patchHash.digest("hex").slice(0, 16);
+const stamp = { nodeLlamaCpp: nlcVersion, bundleSha256: bundleHash, patches, patchesSha256, backend, flags: cmakeFlags };
 const outDir = path.join(root, "bin", `${process.platform}-${process.arch}-${backend}`);
 const stampFile = path.join(outDir, "build-stamp.json");
 const exe = (t) => (process.platform === "win32" ? `${t}.exe` : t);
@@ -118,11 +124,20 @@ if (!fs.existsSync(path.join(src, "CMakeLists.txt"))) {
   fs.mkdirSync(work, { recursive: true });
   run("git", ["clone", "--quiet", bundle, src]);
 }
+// Re-apply patches on a clean tree whenever the patch set changed.
+const patchMarker = path.join(src, ".gguf-studio-patches");
+if (!fs.existsSync(patchMarker) || fs.readFileSync(patchMarker, "utf8") !== patchesSha256) {
+  run("git", ["-C", src, "checkout", "--quiet", "--", "."]);
+  for (const p of patches) run("git", ["-C", src, "apply", path.join(patchDir, p)]);
+  fs.writeFileSync(patchMarker, patchesSha256);
+}
 const buildDir = path.join(work, `build-${backend}`);
 const started = Date.now();
-run("cmake", ["-S", src, "-B", buildDir, ...cmakeFlags]);
+// A base dir lets ccache share hits between checkouts at different paths.
+const buildEnv = { ...process.env, CCACHE_BASEDIR: root };
+run("cmake", ["-S", src, "-B", buildDir, ...cmakeFlags], { env: buildEnv });
 const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-run("cmake", ["--build", buildDir, "--config", "Release", "-j", jobs, "--target", ...TOOLS]);
+run("cmake", ["--build", buildDir, "--config", "Release", "-j", jobs, "--target", ...TOOLS], { env: buildEnv });
 
 fs.mkdirSync(outDir, { recursive: true });
 for (const tool of TOOLS) {

@@ -23,3 +23,11 @@ export const COMMAND_IDS = [
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
+
+/** Commands that start llama.cpp tools; they refuse to run in untrusted workspaces. */
+export const NATIVE_TOOL_COMMANDS: readonly CommandId[] = [
+  "ggufStudio.rebuildNativeTools",
+  "ggufStudio.quantizeModel",
+  "ggufStudio.evaluateKld",
+  "ggufStudio.optimizeRecipe",
+];

@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import { COMMAND_IDS } from "./commandIds";
+import { COMMAND_IDS, NATIVE_TOOL_COMMANDS, type CommandId } from "./commandIds";
 import { StudioContext, type CommandTable, type Feature } from "./context";
 import { nativeToolsFeature } from "./commands/nativeToolsCommands";
 import { modelsFeature } from "./views/modelsFeature";
@@ -21,11 +21,21 @@ export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
   const table: CommandTable = Object.assign({}, ...FEATURES.map((f) => f.commands ?? {}));
   for (const id of COMMAND_IDS) {
     const handler = table[id];
-    if (handler) ctx.register(vscode.commands.registerCommand(id, (...args: unknown[]) => handler(ctx, ...args)));
+    if (handler) ctx.register(vscode.commands.registerCommand(id, (...args: unknown[]) => (refusedUntrusted(id) ? undefined : handler(ctx, ...args))));
   }
   for (const f of FEATURES) f.activate?.(ctx);
   ctx.log.info(`GGUF Studio activated (${extension.extensionUri.fsPath})`);
   return { context: ctx };
+}
+
+/** One gate for every command that runs native tools (the tool runner refuses as well, as a second line). */
+function refusedUntrusted(id: CommandId): boolean {
+  if (vscode.workspace.isTrusted || !NATIVE_TOOL_COMMANDS.includes(id)) return false;
+  const manage = "Manage Workspace Trust";
+  void vscode.window
+    .showErrorMessage("GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models.", manage)
+    .then((choice) => (choice === manage ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));
+  return true;
 }
 
 export function deactivate(): void {
