@@ -10,6 +10,7 @@ export const COMMAND_IDS = [
   "ggufStudio.deleteModel",
   "ggufStudio.exportSummary",
   "ggufStudio.quantizeModel",
+  "ggufStudio.quantizeWithRecipe",
   "ggufStudio.showRunHistory",
   "ggufStudio.evaluateKld",
   "ggufStudio.openKldChart",
@@ -28,6 +29,7 @@ export type CommandId = (typeof COMMAND_IDS)[number];
 export const NATIVE_TOOL_COMMANDS: readonly CommandId[] = [
   "ggufStudio.rebuildNativeTools",
   "ggufStudio.quantizeModel",
+  "ggufStudio.quantizeWithRecipe",
   "ggufStudio.evaluateKld",
   "ggufStudio.optimizeRecipe",
 ];

@@ -1,16 +1,6 @@
 // Number formatting and type colours shared by the inspector's tabs.
-
-export function formatBytes(n: number): string {
-  if (n < 0) return "?";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
-}
+import { formatBytes } from "../../src/shared/formatBytes";
+export { formatBytes };
 
 export function formatCount(n: number): string {
   return n.toLocaleString("en-US");

@@ -1,7 +1,8 @@
 // The command table. To add a command: create commands/<name>.ts exporting a CliCommand and list it here.
 import { CliCommand } from "../cliCommand";
 import { inspectCommand } from "./inspect";
+import { kldCommand } from "./kld";
 import { quantizeCommand } from "./quantize";
 import { setMetadataCommand } from "./setMetadata";
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, setMetadataCommand, quantizeCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, setMetadataCommand, quantizeCommand, kldCommand];

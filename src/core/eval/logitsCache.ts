@@ -6,6 +6,8 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { formatBytes } from "../../shared/formatBytes";
+export { formatBytes };
 
 export interface LogitsKey {
   readonly baseFingerprint: string;
@@ -56,12 +58,6 @@ export class LogitsCacheFullError extends Error {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
 
 export class LogitsCache {
   constructor(readonly dir: string, readonly capBytes: number) {}

@@ -3,6 +3,8 @@
 import nodePath from "node:path";
 import { isGgufError, llamaFileTypeName, parseSplitName, readGgufFile, splitShardPath } from "../gguf";
 import type { ScannedFile } from "./folderScan";
+import { formatBytes } from "../../shared/formatBytes";
+export { formatBytes };
 
 /** What the tree shows about a model, read from the header of its first (or only) file. */
 export interface ModelHeaderInfo {
@@ -167,14 +169,3 @@ export class SourceCatalog {
   }
 }
 
-/** "1.2 GiB"-style size. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
-}

@@ -11,6 +11,8 @@ import { prepareCalibration, type ModelVocab, type PreparedCalibration } from ".
 import { createImatrixProgressParser, parseImatrixTooShort, parseQuantizeProgress, parseQuantizeSummary, parseQuantizeTensorLine } from "./progress";
 import { canonicalPreset, findQuantPreset, type QuantPreset } from "./presets";
 import { DEFAULT_IMATRIX_CONTEXT, buildImatrixArgs, buildQuantizeArgs, formatCommandLine, keepSplitOutputPaths } from "./quantizeArgs";
+import { formatBytes } from "../../shared/formatBytes";
+export { formatBytes };
 
 export type QuantizeErrorCode =
   | "unknown-type" | "source-unreadable" | "source-not-gguf" | "output-is-source" | "output-exists" | "output-dir-unwritable"
@@ -468,13 +470,3 @@ export async function hashFiles(files: readonly string[], signal?: AbortSignal, 
   return hash.digest("hex");
 }
 
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 2)} ${units[u]}`;
-}

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { EnginePool, type EngineProcessSpec } from "./engineProcess";
 import { JINJA2_WORKER_SCRIPT } from "./jinja2Worker";
+import { RenderCache } from "./renderCache";
 import type { EngineId, RenderContext, RenderOutcome } from "./types";
 
 export interface EngineSetOptions {
@@ -17,6 +18,8 @@ export interface EngineSetOptions {
   readonly poolSize?: number;
   readonly timeoutMs?: number;
   readonly memoryCapMiB?: number;
+  /** Finished batches kept per session (LRU); 0 disables the cache. Default 256. */
+  readonly cacheEntries?: number;
 }
 
 export interface EngineAvailability {
@@ -29,6 +32,7 @@ export interface EngineAvailability {
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MEMORY_CAP_MIB = 1024;
 const MAX_REPLY_BYTES = 64 * 2 ** 20;
+const DEFAULT_CACHE_ENTRIES = 256;
 
 /** Walks up from `start` to the folder whose package.json is GGUF Studio's. */
 export function findStudioRoot(start: string): string | undefined {
@@ -66,9 +70,11 @@ export function probeJinja2(python: string): string | undefined {
 export class EngineSet {
   private readonly pools = new Map<EngineId, EnginePool>();
   private readonly specs = new Map<EngineId, EngineProcessSpec>();
+  private readonly cache: RenderCache;
   readonly availability: ReadonlyMap<EngineId, EngineAvailability>;
 
   constructor(private readonly options: EngineSetOptions) {
+    this.cache = new RenderCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
     const availability = new Map<EngineId, EngineAvailability>();
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const memoryCapMiB = options.memoryCapMiB ?? DEFAULT_MEMORY_CAP_MIB;
@@ -124,10 +130,27 @@ export class EngineSet {
       pool = new EnginePool(spec, this.options.poolSize ?? 1);
       this.pools.set(engine, pool);
     }
-    return pool.render(template, contexts, signal);
+    const key = this.cache.key(engine, template, contexts);
+    const hit = this.cache.get(key);
+    if (hit) return Promise.resolve(hit);
+    return pool.render(template, contexts, signal).then((outcomes) => {
+      this.cache.remember(key, outcomes);
+      return outcomes;
+    });
+  }
+
+  /** Renders answered from the outcome cache so far. */
+  get cacheHits(): number {
+    return this.cache.hits;
+  }
+
+  /** Forgets cached outcomes (cold-start benchmarks). */
+  clearCache(): void {
+    this.cache.clear();
   }
 
   dispose(): void {
+    this.cache.clear();
     for (const p of this.pools.values()) p.dispose();
     this.pools.clear();
   }

@@ -2,6 +2,7 @@
 // estimate and free space, then the shared core runner does the work under a cancellable progress
 // notification. Every run (also failed or cancelled) lands in the run history.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import { llamaFileTypeName } from "../../core/gguf";
@@ -12,26 +13,57 @@ import {
   checkQuantizeRequest, defaultImatrixOutput, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, outputFiles, runQuantizeJob,
   type QuantizeDeps, type QuantizeRequest, type QuantizeResult, type QuantizeStage, type ToolInvoker,
 } from "../../core/quant/quantizeJob";
+import { loadRecipeFile, prepareRecipeQuantize, type RecipeQuantizeInputs } from "../../core/quant/recipeFile";
 import type { RunHistoryStore } from "../../core/quant/runHistory";
 import type { StudioContext } from "../context";
 import { GgufInspectorProvider } from "../editors/ggufInspectorProvider";
 import { isCancellation, reportError } from "../errors";
 import { modelUriFromArgument } from "../views/modelNodes";
 import {
-  confirmOverwrite, confirmRequantize, confirmStart, editAdvancedOptions, pickImatrix, pickOutputPath, pickSourceModel, pickTargetType, type AdvancedOptions,
+  confirmOverwrite, confirmRequantize, confirmStart, editAdvancedOptions, pickImatrix, pickOutputPath, pickSourceModel, pickTargetType,
+  type AdvancedOptions, type ImatrixChoice, type TargetChoice,
 } from "./quantizePicks";
 
 export interface QuantizeOutcome {
   readonly request: QuantizeRequest;
+  /** The recipe file the run applied, if any. */
+  readonly recipe?: string;
   readonly result?: QuantizeResult;
   readonly error?: string;
   readonly cancelled?: boolean;
 }
 
+/** What the QuickPicks collected: the request and, for a recipe run, the recipe file. */
+interface CollectedRequest {
+  readonly request: QuantizeRequest;
+  readonly recipe?: string;
+}
+
+const RECIPE_FILE = /\.quant\.json$/i;
+
+/** The recipe's own model (relative to the recipe file) when it names one that exists. */
+async function recipeModel(recipeFile: string): Promise<string | undefined> {
+  const { recipe } = await loadRecipeFile(recipeFile);
+  if (!recipe.model) return undefined;
+  const p = path.resolve(path.dirname(recipeFile), recipe.model);
+  return fs.existsSync(p) ? p : undefined;
+}
+
+/** Compiles the recipe against the source into a temp tensor-type file (its folder goes on `cleanup`). */
+async function prepareRecipe(ctx: StudioContext, recipeFile: string, source: string, cleanup: string[]): Promise<RecipeQuantizeInputs> {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "gguf-studio-recipe-"));
+  cleanup.push(dir);
+  const inputs = await prepareRecipeQuantize(recipeFile, source, path.join(dir, "tensor-types.txt"));
+  for (const w of inputs.warnings) ctx.log.warn(`Recipe ${path.basename(recipeFile)}: ${w.message}`);
+  return inputs;
+}
+
 /** Collects a request through the QuickPicks; undefined when the user backs out. */
-async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDeps): Promise<QuantizeRequest | undefined> {
+async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDeps, cleanup: string[]): Promise<CollectedRequest | undefined> {
   const given = modelUriFromArgument(arg, () => GgufInspectorProvider.current?.active?.uri)?.fsPath;
-  const source = given ?? (await pickSourceModel());
+  // A *.quant.json argument (explorer "Quantize with Recipe…") fixes the target; its model is the default source.
+  const givenRecipe = given && RECIPE_FILE.test(given) ? given : undefined;
+  const source = givenRecipe ? (await recipeModel(givenRecipe)) ?? (await pickSourceModel()) : given ?? (await pickSourceModel());
   if (!source) return undefined;
   const info = await inspectSource(source);
   let allowRequantize = false;
@@ -40,18 +72,26 @@ async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDe
     if (!(await confirmRequantize(name))) return undefined;
     allowRequantize = true;
   }
-  const preset = await pickTargetType();
-  if (!preset) return undefined;
-  const imatrix = await pickImatrix(preset);
+  const target: TargetChoice | undefined = givenRecipe ? { kind: "recipe", path: givenRecipe } : await pickTargetType();
+  if (!target) return undefined;
+  const recipe = target.kind === "recipe" ? await prepareRecipe(ctx, target.path, info.shardPaths[0], cleanup) : undefined;
+  const typeName = target.kind === "preset" ? target.preset.name : recipe?.type ?? "";
+  // A recipe that names its imatrix uses it; otherwise the usual step, required when the recipe's types need one.
+  const imatrix: ImatrixChoice | undefined = recipe?.imatrix
+    ? { kind: "file", path: recipe.imatrix }
+    : await pickImatrix(target.kind === "preset" ? target.preset : { name: path.basename(target.path), requiresImatrix: recipe?.resolution.requiresImatrix ?? false });
   if (!imatrix) return undefined;
-  const output = await pickOutputPath(info.shardPaths[0], info.shardPaths, preset.name);
+  const output = target.kind === "preset"
+    ? await pickOutputPath(info.shardPaths[0], info.shardPaths, typeName)
+    : await pickOutputPath(info.shardPaths[0], info.shardPaths, typeName, path.join(path.dirname(info.shardPaths[0]), `${path.basename(target.path).replace(RECIPE_FILE, "")}.gguf`));
   if (!output) return undefined;
+  const recipeFields = recipe ? { tensorTypeFile: recipe.tensorTypeFile } : {};
 
   let advanced: AdvancedOptions = { threads: ctx.config.threads > 0 ? ctx.config.threads : undefined };
   const imatrixTool = ctx.tools.locate().found["llama-imatrix"];
   for (;;) {
     const request: QuantizeRequest = {
-      source: info.shardPaths[0], output, type: preset.name, allowRequantize,
+      source: info.shardPaths[0], output, type: typeName, allowRequantize, ...recipeFields,
       ...(imatrix.kind === "file" ? { imatrix: imatrix.path } : imatrix.kind === "calibration" ? { calibration: imatrix.path } : {}),
       threads: advanced.threads,
       imatrixContext: advanced.imatrixContext,
@@ -67,6 +107,7 @@ async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDe
     const free = await freeBytes(path.dirname(output));
     const summary = `≈ ${formatBytes(estimate.bytes)} (${estimate.bitsPerWeight.toFixed(2)} bpw) from ${formatBytes(info.bytes)}; ${formatBytes(free)} free`;
     const detail = [
+      target.kind === "recipe" ? `recipe ${path.basename(target.path)} (${recipe?.type ?? ""} base)` : undefined,
       request.calibration ? `imatrix from ${path.basename(request.calibration)}` : request.imatrix ? `imatrix ${path.basename(request.imatrix)}` : "no imatrix",
       estimate.toolSaysImatrixRequired && !request.imatrix && !request.calibration ? "llama-quantize says this needs an imatrix" : undefined,
       `→ ${path.basename(output)}`,
@@ -78,7 +119,7 @@ async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDe
       continue;
     }
     if (existing.length > 0 && !(await confirmOverwrite(existing))) return undefined;
-    return { ...request, overwrite: existing.length > 0 };
+    return { request: { ...request, overwrite: existing.length > 0 }, ...(target.kind === "recipe" ? { recipe: target.path } : {}) };
   }
 }
 
@@ -105,7 +146,7 @@ async function toolVersion(executable: string): Promise<string | undefined> {
   return toolVersions.get(executable);
 }
 
-export async function runQuantizeWithProgress(ctx: StudioContext, request: QuantizeRequest, history: RunHistoryStore): Promise<QuantizeOutcome> {
+export async function runQuantizeWithProgress(ctx: StudioContext, request: QuantizeRequest, history: RunHistoryStore, recipe?: string): Promise<QuantizeOutcome> {
   const quantize = ctx.tools.require("llama-quantize");
   const imatrix = request.calibration ? ctx.tools.require("llama-imatrix") : ctx.tools.locate().found["llama-imatrix"];
   const started = new Date();
@@ -145,6 +186,7 @@ export async function runQuantizeWithProgress(ctx: StudioContext, request: Quant
     source: request.source,
     output: request.output,
     type: request.type,
+    ...(recipe ? { recipe } : {}),
     ...(request.imatrix ?? result?.imatrix ? { imatrix: request.imatrix ?? result?.imatrix } : {}),
     ...(request.calibration ? { calibration: request.calibration } : {}),
     options: Object.fromEntries(Object.entries({ threads: request.threads, gpuLayers: request.gpuLayers, outputTensorType: request.outputTensorType, tokenEmbeddingType: request.tokenEmbeddingType, pure: request.pure, keepSplit: request.keepSplit, allowRequantize: request.allowRequantize }).filter((e): e is [string, string | number | boolean] => e[1] !== undefined)),
@@ -160,11 +202,11 @@ export async function runQuantizeWithProgress(ctx: StudioContext, request: Quant
   if (record) ctx.log.info(`Run ${record.id} recorded (${record.status})`);
   if (result) {
     announceSuccess(ctx, result);
-    return { request, result };
+    return { request, recipe, result };
   }
-  if (cancelled) return { request, cancelled: true };
+  if (cancelled) return { request, recipe, cancelled: true };
   const shown = await reportError("Quantize", failure, ctx.log);
-  return { request, error: shown ?? (failure instanceof Error ? failure.message : String(failure)) };
+  return { request, recipe, error: shown ?? (failure instanceof Error ? failure.message : String(failure)) };
 }
 
 function announceSuccess(ctx: StudioContext, r: QuantizeResult): void {
@@ -184,17 +226,21 @@ function announceSuccess(ctx: StudioContext, r: QuantizeResult): void {
 
 /** The command: the QuickPick flow, then the run. Returns the outcome (tests read it). */
 export async function quantizeModelCommand(ctx: StudioContext, history: RunHistoryStore, arg: unknown): Promise<QuantizeOutcome | undefined> {
+  // Temp folders (a recipe's compiled tensor-type file) removed however the command ends.
+  const cleanup: string[] = [];
   try {
     const quantize = ctx.tools.require("llama-quantize");
     const imatrix = ctx.tools.locate().found["llama-imatrix"];
     const deps: QuantizeDeps = { executables: { quantize: quantize.path, imatrix: imatrix?.path }, invoke: hostInvoker(ctx) };
-    const request = await collectRequest(ctx, arg, deps);
-    if (!request) return undefined;
+    const collected = await collectRequest(ctx, arg, deps, cleanup);
+    if (!collected) return undefined;
     // Fail fast on what needs no tool run (the runner checks again).
-    await checkQuantizeRequest(request);
-    return await runQuantizeWithProgress(ctx, request, history);
+    await checkQuantizeRequest(collected.request);
+    return await runQuantizeWithProgress(ctx, collected.request, history, collected.recipe);
   } catch (e) {
     const shown = await reportError("Quantize", e, ctx.log);
     return shown ? { request: { source: "", output: "", type: "" }, error: shown } : undefined;
+  } finally {
+    for (const dir of cleanup) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -1,9 +1,10 @@
-// The quantize feature: "Quantize Model…", "Show Run History", and the run history view.
+// The quantize feature: "Quantize Model…" (presets or a recipe), "Quantize with Recipe…", "Show Run History", and the run history view.
 import path from "node:path";
 import * as vscode from "vscode";
 import { RunHistoryStore, type RunRecord } from "../../core/quant/runHistory";
 import type { Feature, StudioContext } from "../context";
 import { quantizeModelCommand } from "./quantizeCommand";
+import { pickRecipeFile } from "./quantizePicks";
 import { RUN_HISTORY_VIEW_ID, RunHistoryTree } from "./runHistoryView";
 
 let history: RunHistoryStore | undefined;
@@ -29,6 +30,14 @@ export const quantizeFeature: Feature = {
   commands: {
     "ggufStudio.quantizeModel": async (ctx, arg) => {
       const outcome = await quantizeModelCommand(ctx, store(ctx), arg);
+      tree?.refresh();
+      return outcome;
+    },
+    // Explorer "Quantize with Recipe…" on a *.quant.json; from elsewhere it asks for the recipe first.
+    "ggufStudio.quantizeWithRecipe": async (ctx, arg) => {
+      const recipe = arg instanceof vscode.Uri ? arg : await pickRecipeFile().then((p) => (p ? vscode.Uri.file(p) : undefined));
+      if (!recipe) return undefined;
+      const outcome = await quantizeModelCommand(ctx, store(ctx), recipe);
       tree?.refresh();
       return outcome;
     },

@@ -10,6 +10,7 @@ export const STEP_TITLES = {
   source: "Quantize: source model",
   requantize: "Quantize: the source is already quantized",
   target: "Quantize: target type",
+  recipe: "Quantize: recipe file",
   imatrix: "Quantize: importance matrix",
   imatrixFile: "Quantize: imatrix file",
   calibration: "Quantize: calibration text",
@@ -29,6 +30,7 @@ async function pick<T>(title: string, items: readonly Item<T>[], placeHolder?: s
 }
 
 const BROWSE = Symbol("browse");
+const RECIPE = Symbol("recipe");
 
 /** Workspace files matching `glob`, then "Browse…" (an open dialog). */
 async function pickWorkspaceFile(title: string, glob: string, filters: Record<string, string[]>, exclude?: (p: string) => boolean): Promise<string | undefined> {
@@ -55,21 +57,38 @@ export async function confirmRequantize(fileTypeName: string): Promise<boolean> 
   return yes === true;
 }
 
-/** Every llama-quantize type, with its description and base bits per weight; IQ types say they need an imatrix. */
-export function pickTargetType(): Promise<QuantPreset | undefined> {
-  const items = QUANT_PRESETS.filter((p) => !p.aliasOf && p.name !== "COPY").map((p) => ({
-    label: p.name,
-    description: `${presetBaseBitsPerWeight(p).toFixed(2)} bpw${p.requiresImatrix ? " · needs an importance matrix" : ""}`,
-    detail: p.description,
-    value: p,
-  }));
-  return pick(STEP_TITLES.target, items, "Type to filter, e.g. Q4_K_M");
+export type TargetChoice = { kind: "preset"; preset: QuantPreset } | { kind: "recipe"; path: string };
+
+/** A recipe (*.quant.json) from the workspace, or "Browse…". */
+export function pickRecipeFile(): Promise<string | undefined> {
+  return pickWorkspaceFile(STEP_TITLES.recipe, "**/*.quant.json", { "Quantization recipe": ["json"] });
+}
+
+/**
+ * Every llama-quantize type, with its description and base bits per weight; IQ types say they need
+ * an imatrix. Last, "Recipe file…": per-tensor types from a *.quant.json, run by the same job.
+ */
+export async function pickTargetType(): Promise<TargetChoice | undefined> {
+  const items: Item<QuantPreset | typeof RECIPE>[] = [
+    ...QUANT_PRESETS.filter((p) => !p.aliasOf && p.name !== "COPY").map((p) => ({
+      label: p.name,
+      description: `${presetBaseBitsPerWeight(p).toFixed(2)} bpw${p.requiresImatrix ? " · needs an importance matrix" : ""}`,
+      detail: p.description,
+      value: p,
+    })),
+    { label: "$(file-code) Recipe file…", description: "per-tensor types from a .quant.json", value: RECIPE },
+  ];
+  const chosen = await pick(STEP_TITLES.target, items, "Type to filter, e.g. Q4_K_M, or Recipe");
+  if (chosen === undefined) return undefined;
+  if (chosen !== RECIPE) return { kind: "preset", preset: chosen };
+  const file = await pickRecipeFile();
+  return file ? { kind: "recipe", path: file } : undefined;
 }
 
 export type ImatrixChoice = { kind: "none" } | { kind: "file"; path: string } | { kind: "calibration"; path: string };
 
 /** For types that need one, "None" is not offered: such a type cannot be run without an imatrix. */
-export async function pickImatrix(preset: QuantPreset): Promise<ImatrixChoice | undefined> {
+export async function pickImatrix(preset: Pick<QuantPreset, "name" | "requiresImatrix">): Promise<ImatrixChoice | undefined> {
   const items: Item<ImatrixChoice["kind"]>[] = [
     ...(preset.requiresImatrix ? [] : [{ label: "None", description: "quantize without an importance matrix", value: "none" as const }]),
     { label: "Compute from a calibration text…", description: "llama-imatrix on plain text, or .jsonl chat rendered with the model's template", value: "calibration" },
@@ -84,8 +103,9 @@ export async function pickImatrix(preset: QuantPreset): Promise<ImatrixChoice | 
   return file ? { kind, path: file } : undefined;
 }
 
-export async function pickOutputPath(source: string, sourceShards: readonly string[], type: string): Promise<string | undefined> {
-  const suggested = defaultOutputPath(source, type);
+/** `suggestion` overrides the "<model>-<TYPE>.gguf" default (a recipe run suggests "<recipe name>.gguf"). */
+export async function pickOutputPath(source: string, sourceShards: readonly string[], type: string, suggestion?: string): Promise<string | undefined> {
+  const suggested = suggestion ?? defaultOutputPath(source, type);
   return vscode.window.showInputBox({
     title: STEP_TITLES.output,
     value: suggested,

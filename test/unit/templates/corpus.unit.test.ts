@@ -38,6 +38,7 @@ describe("chat templates: llama.cpp corpus", function () {
   it("keeps reference output identical for every fix marked safe", async () => {
     let safe = 0;
     let offered = 0;
+    engines.clearCache(); // re-render for real, independently of the verification's renders
     for (const [name, { text, result }] of results) {
       const before = result.renders.get(result.reference) ?? [];
       for (const fix of result.findings.flatMap((f) => f.fixes ?? [])) {

@@ -38,7 +38,8 @@ describe("chat templates: bad input", function () {
   this.timeout(120_000);
   let engines: EngineSet;
   before(() => {
-    engines = new EngineSet({ root: studioRoot(), timeoutMs: 3000, memoryCapMiB: 512 });
+    // No render cache: "the engines still work" must be a real render after each runaway.
+    engines = new EngineSet({ root: studioRoot(), timeoutMs: 3000, memoryCapMiB: 512, cacheEntries: 0 });
   });
   after(() => engines.dispose());
 
