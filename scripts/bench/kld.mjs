@@ -1,6 +1,8 @@
 // Stock presets vs the size-budgeted optimizer on a fixture, measured by mean KLD on held-out text.
-//   node scripts/bench/kld.mjs [--model tiny-llama-f16.gguf] [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 4]
+//   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf] [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 4]
 // Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
+// Without --model it runs once per fixture in --models (default both), one after the other.
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
@@ -9,6 +11,17 @@ import * as esbuild from "esbuild";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+if (!process.argv.includes("--model")) {
+  const rest = process.argv.slice(2);
+  const i = rest.indexOf("--models");
+  if (i >= 0) rest.splice(i, 2);
+  for (const m of arg("models", "tiny-llama,tiny-moe").split(",")) {
+    console.log(`\n### ${m}\n`);
+    const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, "--model", `${m.replace(/(-f16)?\.gguf$/, "")}-f16.gguf`, ...rest], { stdio: "inherit" });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  process.exit(0);
+}
 const modelName = arg("model", "tiny-llama-f16.gguf");
 const budgets = arg("budgets", "Q4_K_M").split(",");
 const presets = arg("presets", "Q2_K,Q3_K_S,Q3_K_M,Q3_K_L,Q4_K_S,Q4_K_M,IQ4_XS,Q5_K_M").split(",");

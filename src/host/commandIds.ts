@@ -21,6 +21,7 @@ export const COMMAND_IDS = [
   "ggufStudio.editChatTemplate",
   "ggufStudio.saveTemplateToGguf",
   "ggufStudio.showTemplateDiff",
+  "ggufStudio.previewTemplate",
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -5,11 +5,12 @@ import { nativeToolsFeature } from "./commands/nativeToolsCommands";
 import { modelsFeature } from "./views/modelsFeature";
 import { quantizeFeature } from "./quantize/quantizeFeature";
 import { templatesFeature } from "./templates/templatesFeature";
+import { templatePreviewFeature } from "./templates/templatePreviewFeature";
 import { recipesFeature } from "./recipes/recipesFeature";
 import { kldFeature } from "./kld/kldFeature";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
-const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, recipesFeature, kldFeature];
+const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature];
 
 export interface GgufStudioApi {
   readonly context: StudioContext;

@@ -23,6 +23,8 @@ async function coreFileBytes(recipeFile: string, model: string): Promise<{ bytes
 }
 
 describe("recipe editor (real host)", function () {
+  // Other suites leave recipe editors open; the driver finds a webview by selector, so start with none.
+  before(() => vscode.commands.executeCommand("workbench.action.closeAllEditors"));
   this.timeout(180_000);
 
   it("shows every tensor with its rule and updates the exact size when a kind's type changes in the UI", async function () {

@@ -3,6 +3,8 @@ import { CliCommand } from "../cliCommand";
 import { inspectCommand } from "./inspect";
 import { kldCommand } from "./kld";
 import { quantizeCommand } from "./quantize";
+import { recipeCommand } from "./recipe";
 import { setMetadataCommand } from "./setMetadata";
+import { templateCommand } from "./template";
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, setMetadataCommand, quantizeCommand, kldCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, setMetadataCommand, quantizeCommand, kldCommand, recipeCommand, templateCommand];

@@ -1,0 +1,175 @@
+// `gguf-studio recipe optimize`: the extension's "Find Recipe for Size…", headless. Same core
+// (optimizerRun): sensitivity probes, knapsack choice, real quantization and full KLD check.
+// Measurements are cached in the work folder after every probe, so Ctrl-C keeps them and a rerun resumes.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LogitsCache } from "../../core/eval/logitsCache";
+import { locateTools } from "../../core/native/toolLocator";
+import { ToolCancelledError } from "../../core/native/toolRunner";
+import { BudgetError, parseBudget, type Budget } from "../../core/quant/optimizer";
+import { optimizeRecipe, type OptimizeResult } from "../../core/quant/optimizerRun";
+import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
+import { serializeRecipe } from "../../core/quant/recipeParse";
+import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
+
+const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work"];
+const SWITCHES = ["json"];
+const CACHE_CAP_BYTES = 64 * 1024 ** 3;
+/** fillUnmeasured gives groups with nothing to borrow from this value; a sum of them is no prediction. */
+const UNMEASURED_KLD = Number.MAX_SAFE_INTEGER / 2;
+
+/** Where measurements and base logits live between runs (a rerun resumes from them). */
+function defaultWorkDir(): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(cacheHome, "gguf-studio");
+}
+
+function formatPredicted(kld: number): string {
+  return kld >= UNMEASURED_KLD ? "n/a (too few measurements)" : kld.toFixed(6);
+}
+
+/** What stdout shows: the numbers that judge the recipe. */
+export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quantFile: string, wallMs: number): string {
+  return [
+    `recipe      ${recipeFile}`,
+    `quant       ${quantFile}`,
+    `size        ${r.verified.fileBytes} bytes (budget ${r.budgetBytes})`,
+    `mean KLD    ${r.verified.meanKld.toFixed(6)} measured, ${formatPredicted(r.predictedKld)} predicted`,
+    ...(r.verified.sameTopP !== undefined ? [`same top p  ${r.verified.sameTopP.toFixed(3)}%`] : []),
+    `evaluations ${r.evaluations} probes (${r.newEvaluations} new this run), ${r.compared.length} verification${r.compared.length === 1 ? "" : "s"}`,
+    `wall time   ${(wallMs / 1000).toFixed(1)} s (probes ${(r.probeWallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s)`,
+  ].join("\n") + "\n";
+}
+
+const USAGE = `usage: gguf-studio recipe optimize BASE --budget B --calib F --eval F --out RECIPE.quant.json [options]
+
+Finds a per-tensor quantization recipe for BASE (an F16/BF16/F32 GGUF) that fits the size budget
+with the lowest mean KL divergence: measures each (layer, kind) group's KLD at candidate types on
+short slices of the calibration text, picks one type per group under the budget, then quantizes
+and checks the result with a full KLD evaluation on the held-out eval text.
+Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
+
+--budget B        bytes (4326656), a size (3.5GB, 3.2GiB, 900MiB) or bits per weight (4.5bpw)
+--calib F         text the sensitivity probes measure on (keep it apart from --eval)
+--eval F          held-out text for the final KLD evaluation
+--imatrix F       importance matrix for every quantization (adds IQ types to the candidates)
+--max-evals N     stop probing after N new evaluations (unmeasured groups are estimated)
+--max-seconds S   stop probing after S seconds
+--probe-chunks N  chunks of --calib per probe (default 6)
+--verify-chunks N chunks of --eval for the final evaluation (default 24)
+--ctx N           tokens per chunk (default 256)
+--threads N       threads for llama-quantize and llama-perplexity
+--ngl N           GPU layers (default: all on CUDA/Metal tools, else 0)
+--gpu auto|cpu|gpu  offload policy when --ngl is not given (default auto)
+--work DIR        measurements cache and base logits, kept between runs (default ${defaultWorkDir()})
+--tools DIR       folder holding llama-quantize and llama-perplexity
+--json            print the result as JSON
+
+Ctrl-C stops; the measurements made so far stay in the work folder and a rerun resumes from them.
+`;
+
+export const recipeCommand: CliCommand = {
+  name: "recipe",
+  summary: "recipe optimize: find a per-tensor quant recipe for a size budget (lowest measured KLD)",
+  usage: USAGE,
+  async run(args, io) {
+    const { flags, positional } = parseFlags(args, VALUED);
+    rejectUnknownFlags(flags, [...VALUED, ...SWITCHES]);
+    const [sub, base, ...extra] = positional;
+    if (sub !== "optimize") throw new CliUsageError(sub ? `unknown recipe subcommand "${sub}" (expected optimize)` : "give a subcommand: optimize");
+    if (!base) throw new CliUsageError("give the BASE model");
+    if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
+    const one = (name: string) => flags.get(name)?.at(-1);
+    const need = (name: string, what: string) => {
+      const v = one(name);
+      if (!v) throw new CliUsageError(`give ${what} with --${name}`);
+      return v;
+    };
+    const int = (name: string) => {
+      const v = one(name);
+      if (v === undefined) return undefined;
+      if (!/^\d+$/.test(v) || Number(v) === 0) throw new CliUsageError(`--${name} needs a positive whole number, got "${v}"`);
+      return Number(v);
+    };
+    const budgetText = need("budget", "the size budget");
+    let budget: Budget;
+    try {
+      budget = parseBudget(budgetText);
+    } catch (e) {
+      throw new CliUsageError(e instanceof Error ? e.message : String(e));
+    }
+    const calib = need("calib", "the calibration text");
+    const evalPath = need("eval", "the held-out evaluation text");
+    const out = need("out", "the recipe file to write");
+    if (!out.endsWith(".quant.json")) throw new CliUsageError(`--out must end in .quant.json, got "${out}"`);
+    if (path.resolve(calib) === path.resolve(evalPath)) io.err("warning: --calib and --eval are the same file: the probes tune on the text that judges the result\n");
+    const maxEvaluations = int("max-evals");
+    const maxSecondsText = one("max-seconds");
+    if (maxSecondsText !== undefined && !(Number(maxSecondsText) > 0)) throw new CliUsageError(`--max-seconds needs a positive number, got "${maxSecondsText}"`);
+    const gpu = (one("gpu") ?? "auto") as GpuOffloadSetting;
+    if (!["auto", "cpu", "gpu"].includes(gpu)) throw new CliUsageError("--gpu must be auto, cpu or gpu");
+    for (const [what, file] of [["BASE", base], ["--calib", calib], ["--eval", evalPath], ...(one("imatrix") ? [["--imatrix", one("imatrix") as string]] : [])]) {
+      if (!fs.existsSync(file)) throw new Error(`${what} file not found: ${file}`);
+    }
+
+    const location = locateTools({ configuredDir: one("tools") ?? process.env.GGUF_STUDIO_LLAMA_CPP, extensionRoot: path.resolve(__dirname, "..") });
+    const quantize = location.found["llama-quantize"];
+    const perplexity = location.found["llama-perplexity"];
+    if (!quantize || !perplexity) {
+      throw new Error(`${!quantize ? "llama-quantize" : "llama-perplexity"} not found${location.settingProblem ? ` (${location.settingProblem})` : ""}; pass --tools DIR or run npm run build:native`);
+    }
+    const work = one("work") ?? defaultWorkDir();
+    const started = Date.now();
+    let lastPhase = "";
+    let result: OptimizeResult;
+    try {
+      result = await optimizeRecipe({
+        quantize: quantize.path, perplexity: perplexity.path, basePath: base, budget, evalPath, probeTextPath: calib,
+        ...(one("imatrix") ? { imatrix: one("imatrix") } : {}),
+        probeChunks: int("probe-chunks"), verifyChunks: int("verify-chunks"), contextSize: int("ctx"),
+        maxEvaluations, maxMs: maxSecondsText !== undefined ? Number(maxSecondsText) * 1000 : undefined,
+        workDir: path.join(work, "optimizer"), cache: new LogitsCache(path.join(work, "logits"), CACHE_CAP_BYTES),
+        threads: int("threads"), gpuLayers: resolveGpuLayers(gpu, perplexity.backend, int("ngl")), signal: io.signal,
+        onProgress: (p) => {
+          if (p.phase !== lastPhase && p.phase === "verify") io.err("probes done; verifying\n");
+          lastPhase = p.phase;
+          io.err(`${p.phase} ${p.done}/${p.total}: ${p.message} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+        },
+      });
+    } catch (e) {
+      if (e instanceof ToolCancelledError || io.signal.aborted) {
+        io.err(`cancelled; the measurements made so far are kept in ${path.join(work, "optimizer")} and a rerun resumes from them\n`);
+        return 130;
+      }
+      if (e instanceof BudgetError) {
+        io.err(`gguf-studio recipe optimize: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    const wallMs = Date.now() - started;
+    const recipe = { ...result.recipe, model: path.relative(path.dirname(path.resolve(out)), path.resolve(base)) || path.basename(base) };
+    const tmp = `${out}.${process.pid}.tmp`;
+    await fs.promises.writeFile(tmp, serializeRecipe(recipe), "utf8");
+    await fs.promises.rename(tmp, out);
+    const quantOut = out.replace(/\.quant\.json$/, ".gguf");
+    // The work folder may be on another file system: copy to a temp name beside the target, then rename.
+    const quantTmp = `${quantOut}.${process.pid}.tmp`;
+    await fs.promises.copyFile(result.verified.quantPath, quantTmp);
+    await fs.promises.rename(quantTmp, quantOut);
+    await fs.promises.rm(result.verified.quantPath, { force: true });
+    if (flags.has("json")) {
+      io.out(JSON.stringify({
+        recipeFile: out, quantFile: quantOut, budgetBytes: result.budgetBytes, fileBytes: result.verified.fileBytes,
+        predictedKld: result.predictedKld >= UNMEASURED_KLD ? null : result.predictedKld, meanKld: result.verified.meanKld,
+        sameTopP: result.verified.sameTopP ?? null, kld99_9: result.verified.kld99_9 ?? null,
+        evaluations: result.evaluations, newEvaluations: result.newEvaluations, compared: result.compared,
+        probeWallMs: result.probeWallMs, verifyWallMs: result.verifyWallMs, wallMs, measurementsFile: result.measurementsFile, grouping: result.grouping,
+      }, null, 2) + "\n");
+    } else {
+      io.out(formatOptimizeResult(result, out, quantOut, wallMs));
+    }
+    return 0;
+  },
+};

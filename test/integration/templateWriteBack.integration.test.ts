@@ -1,0 +1,89 @@
+// Chat-template write-back in the real host: "Replace the original (keeps a backup)…" answered
+// through its QuickPicks with key presses, and a GGUF without a template getting a starter.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import * as vscode from "vscode";
+import { readGgufFile, writeGgufWithMetadata } from "../../src/core/gguf";
+import { readGgufTemplates } from "../../src/core/templates/sources";
+import { SAVE_TITLES } from "../../src/host/templates/templateCommands";
+import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWorkbench } from "./driver";
+
+const KEY = "tokenizer.chat_template";
+const QUICK_INPUT = ".quick-input-widget";
+
+function workspaceFile(name: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, "a workspace folder is open");
+  return path.join(folder.uri.fsPath, name);
+}
+
+async function tensorBytes(file: string): Promise<Buffer> {
+  const info = await readGgufFile(file);
+  return fs.readFileSync(file).subarray(info.tensorDataOffset);
+}
+
+/** Waits for the QuickPick titled `title`, filters it with `text` and accepts the match. */
+async function answer(title: string, text: string): Promise<void> {
+  await waitForWorkbench(QUICK_INPUT, title, 30_000);
+  await typeText(text);
+  await pressKeys("Enter");
+}
+
+describe("chat template write-back (real host)", function () {
+  this.timeout(180_000);
+  const made: string[] = [];
+  after(() => {
+    for (const p of made) fs.rmSync(p, { force: true });
+  });
+
+  it("a GGUF without a template opens a ChatML starter that saves into a new GGUF", async () => {
+    const bare = workspaceFile("wb-no-template.gguf");
+    const out = workspaceFile("wb-no-template.fixed.gguf");
+    made.push(bare, out);
+    await writeGgufWithMetadata({ input: workspaceFile("tiny-llama-f16.gguf"), output: bare, edits: { remove: [KEY] } });
+    assert.equal((await readGgufTemplates(bare)).templates.size, 0);
+
+    const uri = await vscode.commands.executeCommand<vscode.Uri>("ggufStudio.editChatTemplate", vscode.Uri.file(bare));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.match(doc.getText(), /<\|im_start\|>/, "the empty template gets a ChatML starter");
+    const written = await vscode.commands.executeCommand<string>("ggufStudio.saveTemplateToGguf", uri, out);
+    assert.equal(written, out);
+    assert.equal((await readGgufTemplates(out)).templates.get(KEY), doc.getText());
+    assert.ok((await tensorBytes(out)).equals(await tensorBytes(bare)), "tensor data is byte-identical");
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+  });
+
+  it("replaces the original after a QuickPick confirmation and keeps a byte-identical backup", async function () {
+    if (!hasBrowserDriver()) this.skip(); // QuickPicks are answered by key presses through the browser driver
+    const copy = workspaceFile("wb-tiny-llama.gguf");
+    const backup = `${copy}.bak`;
+    made.push(copy, backup);
+    for (const p of [copy, backup]) fs.rmSync(p, { force: true });
+    fs.copyFileSync(workspaceFile("tiny-llama-f16.gguf"), copy);
+    const originalBytes = fs.readFileSync(copy);
+    const originalTensors = await tensorBytes(copy);
+
+    const uri = await vscode.commands.executeCommand<vscode.Uri>("ggufStudio.editChatTemplate", vscode.Uri.file(copy));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), "{#- edited by the write-back test -#}\n"));
+    const edited = doc.getText();
+
+    const run = vscode.commands.executeCommand<string | undefined>("ggufStudio.saveTemplateToGguf", uri);
+    await answer(SAVE_TITLES.target, "Replace the original");
+    const confirm = await waitForWorkbench(QUICK_INPUT, SAVE_TITLES.confirmReplace, 30_000);
+    assert.match(confirm, /wb-tiny-llama\.gguf\.bak/, "the confirmation names the backup");
+    await screenshot("template-replace-confirm");
+    await typeText("Replace wb");
+    await pressKeys("Enter");
+    assert.equal(await run, copy);
+
+    assert.ok(fs.readFileSync(backup).equals(originalBytes), "the backup holds the original bytes");
+    assert.equal((await readGgufTemplates(copy)).templates.get(KEY), edited);
+    assert.ok((await tensorBytes(copy)).equals(originalTensors), "tensor data is byte-identical");
+    const leftovers = fs.readdirSync(path.dirname(copy)).filter((f) => f.startsWith(".wb-tiny-llama.gguf."));
+    assert.deepEqual(leftovers, [], "no staged files left behind");
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+  });
+});
