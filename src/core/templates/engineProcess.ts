@@ -38,6 +38,9 @@ function failAll(count: number, stage: RenderFailureStage, error: string): Rende
   return Array.from({ length: count }, () => ({ ok: false, stage, error }) as const);
 }
 
+/** Extra time allowed for the first request of a newly started process. */
+const STARTUP_GRACE_MS = 10_000;
+
 /** One child process; serves one batch at a time. */
 export class EngineProcess {
   private child?: ChildProcessWithoutNullStreams;
@@ -57,12 +60,16 @@ export class EngineProcess {
   render(template: string, contexts: readonly RenderContext[]): Promise<RenderOutcome[]> {
     if (this.disposed) return Promise.resolve(failAll(contexts.length, "unavailable", "engine disposed"));
     if (this.pending) throw new Error("EngineProcess is busy");
+    const fresh = !this.child;
     const child = this.ensureChild();
     const id = this.nextId++;
+    // A fresh process first loads its engine (node-llama-cpp's addon, Python): on a loaded machine
+    // that alone can take seconds, and must not count as the template's render time.
+    const limitMs = this.spec.timeoutMs + (fresh ? STARTUP_GRACE_MS : 0);
     return new Promise<RenderOutcome[]>((resolve) => {
       const p: Pending = { id, count: contexts.length, resolve };
       this.pending = p;
-      p.timer = setTimeout(() => this.kill("timeout", `render exceeded ${this.spec.timeoutMs} ms (killed)`), this.spec.timeoutMs);
+      p.timer = setTimeout(() => this.kill("timeout", `render exceeded ${this.spec.timeoutMs} ms (killed)`), limitMs);
       if (fs.existsSync(`/proc/${child.pid}/statm`)) {
         p.memoryTimer = setInterval(() => this.checkMemory(child), 20);
       }
