@@ -1,8 +1,14 @@
 import * as vscode from "vscode";
+import { isGgufError } from "../core/gguf";
 import { ToolCancelledError } from "../core/native/toolRunner";
 
 export function isCancellation(e: unknown): boolean {
-  return e instanceof ToolCancelledError || e instanceof vscode.CancellationError || (e instanceof Error && e.name === "Canceled");
+  return (
+    e instanceof ToolCancelledError ||
+    e instanceof vscode.CancellationError ||
+    (isGgufError(e) && e.code === "cancelled") ||
+    (e instanceof Error && e.name === "Canceled")
+  );
 }
 
 /** Shows an error to the user; cancellation is silent (the user asked for it). Returns the message shown. */

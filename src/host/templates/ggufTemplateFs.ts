@@ -1,6 +1,6 @@
 // `gguf-template:` documents: a GGUF's chat template as an editable virtual file. The URI path
 // is "<absolute GGUF path>/<metadata key>.jinja". Saving keeps the edit in memory (the source
-// GGUF is never written); "Save Chat Template into New GGUF…" writes it into a new file.
+// GGUF is never written); "Save Chat Template into GGUF…" writes it into a new file (or replaces the original, keeping a backup).
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { GGUF_TEMPLATE_KEY, readGgufTemplates } from "../../core/templates/sources";
@@ -60,9 +60,9 @@ export class GgufTemplateFileSystem implements vscode.FileSystemProvider {
     throw vscode.FileSystemError.NoPermissions("gguf-template documents have no folders");
   }
   delete(): void {
-    throw vscode.FileSystemError.NoPermissions("use Save Chat Template into New GGUF… instead");
+    throw vscode.FileSystemError.NoPermissions("use Save Chat Template into GGUF… instead");
   }
   rename(): void {
-    throw vscode.FileSystemError.NoPermissions("use Save Chat Template into New GGUF… instead");
+    throw vscode.FileSystemError.NoPermissions("use Save Chat Template into GGUF… instead");
   }
 }
