@@ -167,4 +167,21 @@ describe("chat templates: failure-mode catalogue", function () {
       assert.ok(!again.findings.some((f) => f.ruleId === c.fixRule), `${c.fixRule} still fires after the fix:\n${fixed}`);
     });
   }
+
+  // Item 5 (MiniMax-M2): chained split/strip and `.items()` failed in the llama.cpp of that report. The
+  // bundled llama.cpp, minja and jinja2 all render it; the only finding is that @huggingface/jinja
+  // ignores strip's argument. This guards against false errors and fails loudly if an engine regresses.
+  it("5. chained split/strip and .items() (MiniMax-M2): renders natively; only hf-jinja's strip gap is flagged", async () => {
+    const template =
+      LOOP("{%- set c = message.content.split('</think>')[0].strip(' ').split('<think>')[-1].strip(' ') -%}<|{{ message.role }}|>{{ c }}") +
+      "{%- for k, v in {'a': 1}.items() -%}{{ k }}={{ v }}{%- endfor -%}";
+    const result = await lintTemplate(engines, template, { targets: ENGINE_IDS, verifyFixes: false });
+    assert.ok(has(result.findings, { ruleId: "compat/strip-argument", engine: "hf-jinja" }));
+    const others = result.findings.filter((f) => f.severity !== "info" && !(f.ruleId === "compat/strip-argument" && f.engine === "hf-jinja"));
+    assert.deepEqual(others.map((f) => `${f.severity} ${f.ruleId} [${f.engine ?? "-"}]`), []);
+    for (const engine of (["llama.cpp", "minja", "jinja2"] as const).filter((e) => engines.isAvailable(e))) {
+      const outcomes = result.renders.get(engine) ?? [];
+      assert.ok(outcomes.length > 0 && outcomes.some((o) => o.ok), `${engine} renders the plain conversations`);
+    }
+  });
 });
