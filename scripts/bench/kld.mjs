@@ -86,6 +86,10 @@ let oneEvalMsNow = 0;
 const oneEvalMs = evalTimes.reduce((a, b) => a + b, 0) / Math.max(1, evalTimes.length);
 console.error(`presets done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
+// --optimizer-imatrix: the optimizer quantizes with the same calibration imatrix the "+imatrix" presets use
+// (calibration text only; the eval text is never seen).
+const optimizerImatrix = process.argv.includes("--optimizer-imatrix") ? path.join(work, "calib.imatrix.gguf") : undefined;
+const optimizerLabel = optimizerImatrix ? "optimizer+imatrix" : "optimizer";
 for (const b of budgets) {
   const budgetBytes = rows.find((r) => r.name === b)?.bytes;
   if (!budgetBytes) throw new Error(`no preset ${b} measured for a budget`);
@@ -95,15 +99,16 @@ for (const b of budgets) {
     // Sensitivities are measured on the calibration text; only the final numbers use the eval text.
     probeTextPath: path.join(root, "test", "fixtures", "code-calib.txt"),
     cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256,
+    ...(optimizerImatrix ? { imatrix: optimizerImatrix } : {}),
     onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}`); },
   });
-  const recipeFile = path.join(work, `optimized-${b}.quant.json`);
+  const recipeFile = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${b}.quant.json`);
   fs.writeFileSync(recipeFile, JSON.stringify(res.recipe, null, 2) + "\n");
-  const quantOut = path.join(work, `optimized-${b}.gguf`);
+  const quantOut = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${b}.gguf`);
   fs.renameSync(res.verified.quantPath, quantOut);
-  await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: [{ path: quantOut, label: `optimizer @ ${b}`, origin: "optimizer", recipePath: recipeFile }], evalPath, contextSize: 256, chunks, threads, cache, store });
+  await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: [{ path: quantOut, label: `${optimizerLabel} @ ${b}`, origin: "optimizer", recipePath: recipeFile }], evalPath, contextSize: 256, chunks, threads, cache, store });
   rows.push({
-    name: `optimizer @ ${b}`, kind: "optimizer", bytes: res.verified.fileBytes, meanKld: res.verified.meanKld, sameTopP: res.verified.sameTopP, kld99_9: res.verified.kld99_9,
+    name: `${optimizerLabel} @ ${b}`, kind: "optimizer", bytes: res.verified.fileBytes, meanKld: res.verified.meanKld, sameTopP: res.verified.sameTopP, kld99_9: res.verified.kld99_9,
     budget: budgetBytes, predictedKld: res.predictedKld, evaluations: res.evaluations, newEvaluations: res.newEvaluations,
     probeWallS: res.probeWallMs / 1000, verifyWallS: res.verifyWallMs / 1000, wallS: (Date.now() - ts) / 1000, compared: res.compared,
   });
@@ -117,7 +122,7 @@ for (const b of budgets) {
   oneEvalMsNow = Date.now() - t;
 }
 const report = { model: modelName, evalText: "code-eval.txt", probeText: "code-calib.txt", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMsNow / 1000, storedEvalMeanS: oneEvalMs / 1000, rows };
-fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(report, null, 2));
+fs.writeFileSync(path.join(work, optimizerImatrix ? "results-optimizer-imatrix.json" : "results.json"), JSON.stringify(report, null, 2));
 fs.rmSync(bundle, { force: true });
 console.log(`| quant | kind | bytes | mean KLD | 99.9% KLD | same top p |\n|---|---|---:|---:|---:|---:|`);
 for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
