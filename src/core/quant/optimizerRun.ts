@@ -152,8 +152,9 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
 
   // Everything else stays at the source precision, so a probe isolates one group's error.
   const sourceType = ggmlTypeName(groups[0]?.tensors[0]?.ggmlType ?? 1);
+  const covered = o.imatrix ? await imatrixCoverage(o.imatrix) : undefined;
   const todo: { g: TensorGroup; t: string }[] = [];
-  for (const g of groups) for (const t of types) if (measurements[g.id]?.[t] === undefined) todo.push({ g, t });
+  for (const g of groups) for (const t of types) if (allowedType(g, t, covered) && measurements[g.id]?.[t] === undefined) todo.push({ g, t });
   const total = groups.length * types.length;
   let done = total - todo.length;
   let newEvaluations = 0;
@@ -183,7 +184,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const probeWallMs = Date.now() - started;
   fillUnmeasured(groups, types, measurements);
 
-  const sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}))]));
+  const sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}).filter(([t]) => allowedType(g, t, covered)))]));
   const choice = chooseTypes(groups, types, sens, budgetBytes - fixed, 0);
   const optimized = recipeFromChoice(groups, choice, `Optimized for ${budgetBytes} bytes`, {
     tool: "gguf-studio optimizer", budgetBytes, predictedKld: choice.predictedKld, evaluations: state.evaluations,
@@ -236,6 +237,24 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
  * the same kind at that type, scaled by size; with nothing to borrow they get +Infinity at the
  * smallest types so the choice stays conservative.
  */
+/** Types llama.cpp refuses to produce without imatrix data for the tensor (ggml_quantize_requires_imatrix). */
+const IMATRIX_ONLY_TYPES = new Set(["IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"]);
+
+/**
+ * Tensors an imatrix GGUF has data for (`<tensor>.in_sum2`). llama-imatrix skips token_embd (a row
+ * lookup) and, by default, output.weight; llama-quantize aborts (GGML_ASSERT imatrix != NULL) when
+ * such a tensor is given an imatrix-only type.
+ */
+export async function imatrixCoverage(imatrixPath: string): Promise<ReadonlySet<string>> {
+  const file = await readGgufModel(imatrixPath);
+  return new Set(file.tensors.map((t) => t.name).filter((n) => n.endsWith(".in_sum2")).map((n) => n.slice(0, -".in_sum2".length)));
+}
+
+/** Whether every tensor of the group can take the type, given the imatrix coverage (none: no imatrix). */
+export function allowedType(group: TensorGroup, type: string, covered: ReadonlySet<string> | undefined): boolean {
+  return !IMATRIX_ONLY_TYPES.has(type) || (covered !== undefined && group.tensors.every((t) => covered.has(t.name)));
+}
+
 export function fillUnmeasured(groups: readonly TensorGroup[], types: readonly string[], m: Record<string, Record<string, number>>): void {
   const kindOf = (id: string) => id.replace(/^blk\.\d+\./, "");
   for (const g of groups) {
