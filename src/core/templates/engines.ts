@@ -99,7 +99,9 @@ export class EngineSet {
       detail: minjaOk ? minja : `${minja} is missing: run \`node scripts/build-minja.mjs\` (minja rules still apply)`,
     });
 
-    const python = options.python ?? "python3";
+    // The first interpreter on PATH may be a pyenv/venv without jinja2 while the system one has it.
+    const pythons = options.python ? [options.python] : ["python3", "/usr/bin/python3", "python"];
+    const python = pythons.find((p) => probeJinja2(p) !== undefined) ?? pythons[0];
     const jinja2 = probeJinja2(python);
     this.specs.set("jinja2", { ...base, command: python, args: ["-c", JINJA2_WORKER_SCRIPT, String(memoryCapMiB)] });
     availability.set("jinja2", {
