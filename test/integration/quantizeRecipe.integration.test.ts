@@ -10,7 +10,16 @@ import { loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core
 import type { RunRecord } from "../../src/core/quant/runHistory";
 import type { QuantizeOutcome } from "../../src/host/quantize/quantizeCommand";
 import { STEP_TITLES } from "../../src/host/quantize/quantizePicks";
-import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWebview, waitForWorkbench, webviewAttribute } from "./driver";
+import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWebview, waitForWorkbench, waitUntil, webviewAttribute, workbenchText } from "./driver";
+
+/** Waits until the QuickPick's filter leaves exactly one visible row containing `label`, and returns its text. */
+async function onlyRow(label: string): Promise<string> {
+  // The "N Results" badge is not always rendered, so read the visible rows themselves.
+  return waitUntil(async () => {
+    const rows = await workbenchText(".quick-input-widget .monaco-list-row");
+    return rows.length === 1 && rows[0].includes(label) ? rows[0] : undefined;
+  }, `the QuickPick filtered to "${label}"`, 10_000);
+}
 
 const QUICK_INPUT = ".quick-input-widget";
 const RECIPE_FRAME = "#recipe-root";
@@ -60,7 +69,7 @@ describe("Quantize Model… with a recipe (real host)", function () {
     const run = vscode.commands.executeCommand<QuantizeOutcome | undefined>("ggufStudio.quantizeModel", vscode.Uri.file(model()));
     await waitForWorkbench(QUICK_INPUT, STEP_TITLES.target, 30_000);
     await typeText("Recipe file");
-    const filtered = await waitForWorkbench(QUICK_INPUT, "1 Result", 10_000);
+    const filtered = await onlyRow("Recipe file");
     assert.match(filtered, /Recipe file…/, "the filter leaves the recipe item alone");
     await screenshot("quantize-recipe-target");
     await pressKeys("Enter");
@@ -68,7 +77,7 @@ describe("Quantize Model… with a recipe (real host)", function () {
     assert.match(recipes, /ui-recipe-tiny-llama\.quant\.json/);
     assert.match(recipes, /Browse/);
     await typeText("ui-recipe-tiny-llama");
-    await waitForWorkbench(QUICK_INPUT, "1 Result", 10_000);
+    await onlyRow("ui-recipe-tiny-llama");
     await pressKeys("Enter");
     await answer(STEP_TITLES.imatrix, "None");
     await answer(STEP_TITLES.output, output(), true);
