@@ -114,22 +114,13 @@ export class ValueDecoder {
 
   async u32(what: string): Promise<number> {
     if (this.pos + 4 > this.w.end || this.pos < this.w.start) await this.w.load(this.pos, 4, what);
-    const o = this.pos - this.w.start;
-    this.pos += 4;
-    return this.le ? this.w.buf.readUInt32LE(o) : this.w.buf.readUInt32BE(o);
+    return this.u32Sync(what);
   }
 
   /** A u64 used as a count, length or offset: must fit in a safe integer. */
   async u64(what: string): Promise<number> {
     if (this.pos + 8 > this.w.end || this.pos < this.w.start) await this.w.load(this.pos, 8, what);
-    const at = this.pos;
-    const o = at - this.w.start;
-    this.pos += 8;
-    const b = this.w.buf;
-    const lo = this.le ? b.readUInt32LE(o) : b.readUInt32BE(o + 4);
-    const hi = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o);
-    if (hi > 0x1fffff) throw new GgufError("value-out-of-range", `${what} ${(BigInt(hi) << 32n) + BigInt(lo)} is too large`, at, this.w.path);
-    return hi * 4294967296 + lo;
+    return this.u64Sync(what);
   }
 
   async string(what: string): Promise<string> {
