@@ -82,10 +82,10 @@ function handlers(reports: SuiteReport[], log: (line: string) => void): Handlers
     async workbenchText(page, { selector }) {
       return { texts: await page.locator(selector).allInnerTexts() };
     },
-    async workbenchWaitFor(page, { selector, text, timeoutMs }) {
+    async workbenchWaitFor(page, { selector, text, timeoutMs, state }) {
       const loc = page.locator(selector, text === undefined ? {} : { hasText: text }).first();
-      await loc.waitFor({ state: "visible", timeout: timeoutMs ?? 20_000 });
-      return { text: await loc.innerText() };
+      await loc.waitFor({ state: state ?? "visible", timeout: timeoutMs ?? 20_000 });
+      return { text: state === "hidden" ? "" : await loc.innerText() };
     },
     async workbenchClick(page, { selector, text, timeoutMs }) {
       await page.locator(selector, text === undefined ? {} : { hasText: text }).first().click({ timeout: timeoutMs ?? 20_000 });

@@ -42,8 +42,8 @@ export interface DriverRequests {
   typeText: { text: string };
   /** innerText of every element matching `selector` in the workbench page. */
   workbenchText: { selector: string };
-  /** Wait until `selector` is visible in the workbench page (and contains `text` when given). */
-  workbenchWaitFor: { selector: string; text?: string; timeoutMs?: number };
+  /** Wait until `selector` (containing `text`, when given) is visible in the workbench page, or with `state: "hidden"` until none is. */
+  workbenchWaitFor: { selector: string; text?: string; timeoutMs?: number; state?: "visible" | "hidden" };
   /** Click the first visible workbench element matching `selector` (and containing `text` when given). */
   workbenchClick: { selector: string; text?: string; timeoutMs?: number };
   /** Report mocha totals of the in-host run (the outer runner sums them). */

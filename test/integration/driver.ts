@@ -104,6 +104,11 @@ export async function waitForWorkbench(selector: string, text?: string, timeoutM
   return (await call("workbenchWaitFor", { selector, text, timeoutMs })).text;
 }
 
+/** Waits until no visible workbench element matches `selector` (containing `text`, when given). */
+export async function waitForWorkbenchGone(selector: string, text?: string, timeoutMs?: number): Promise<void> {
+  await call("workbenchWaitFor", { selector, text, timeoutMs, state: "hidden" });
+}
+
 export async function workbenchClick(selector: string, text?: string, timeoutMs?: number): Promise<void> {
   await call("workbenchClick", { selector, text, timeoutMs });
 }

@@ -7,7 +7,8 @@ import { readGgufModel } from "../../src/core/gguf";
 import type { RunRecord } from "../../src/core/quant/runHistory";
 import type { QuantizeOutcome } from "../../src/host/quantize/quantizeCommand";
 import { STEP_TITLES } from "../../src/host/quantize/quantizePicks";
-import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWorkbench, workbenchText } from "./driver";
+import { hasBrowserDriver, pressKeys, screenshot, waitForWorkbench, workbenchText } from "./driver";
+import { choose, enter, waitForStep } from "./quickInput";
 
 function workspaceFile(name: string): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -15,15 +16,6 @@ function workspaceFile(name: string): string {
   return path.join(folder.uri.fsPath, name);
 }
 
-const QUICK_INPUT = ".quick-input-widget";
-
-/** Waits for the QuickPick/InputBox titled `title`, types `text` (filter or value) and accepts it. */
-async function answer(title: string, text?: string, replace = false): Promise<void> {
-  await waitForWorkbench(QUICK_INPUT, title, 30_000);
-  if (replace) await pressKeys("Control+A");
-  if (text !== undefined) await typeText(text);
-  await pressKeys("Enter");
-}
 
 interface Answers {
   type: string;
@@ -35,25 +27,24 @@ interface Answers {
 async function quantizeThroughUi(source: string, a: Answers, shot: string): Promise<QuantizeOutcome> {
   for (const p of [a.output, a.output.replace(/\.gguf$/, ".imatrix.gguf")]) fs.rmSync(p, { force: true });
   const run = vscode.commands.executeCommand<QuantizeOutcome | undefined>("ggufStudio.quantizeModel", vscode.Uri.file(source));
-  await answer(STEP_TITLES.target, a.type);
+  await choose(STEP_TITLES.target, a.type);
   if (a.imatrix === "None") {
-    await answer(STEP_TITLES.imatrix, "None");
+    await choose(STEP_TITLES.imatrix, "None");
   } else {
-    await answer(STEP_TITLES.imatrix, "Compute");
-    await answer(STEP_TITLES.calibration, path.basename(a.imatrix.calibration));
+    await choose(STEP_TITLES.imatrix, "Compute");
+    await choose(STEP_TITLES.calibration, path.basename(a.imatrix.calibration));
   }
-  await answer(STEP_TITLES.output, a.output, true);
+  await enter(STEP_TITLES.output, a.output, true);
   // Advanced options: 2 threads; a small imatrix (128-token chunks, 4 of them) keeps the run short.
-  await answer(STEP_TITLES.start, "Advanced");
-  await answer(`${STEP_TITLES.advanced}: threads`, "2", true);
-  await answer(`${STEP_TITLES.advanced}: imatrix context`, "128", true);
-  await answer(`${STEP_TITLES.advanced}: imatrix chunks`, "4", true);
-  await waitForWorkbench(QUICK_INPUT, `${STEP_TITLES.advanced}: GPU layers`);
+  await choose(STEP_TITLES.start, "Advanced");
+  await enter(`${STEP_TITLES.advanced}: threads`, "2", true);
+  await enter(`${STEP_TITLES.advanced}: imatrix context`, "128", true);
+  await enter(`${STEP_TITLES.advanced}: imatrix chunks`, "4", true);
+  await waitForStep(`${STEP_TITLES.advanced}: GPU layers`);
   await pressKeys("Escape");
-  await waitForWorkbench(QUICK_INPUT, STEP_TITLES.start, 30_000);
+  await waitForStep(STEP_TITLES.start);
   await screenshot(`${shot}-ready`);
-  await typeText("Start");
-  await pressKeys("Enter");
+  await choose(STEP_TITLES.start, "Start");
   const outcome = await run;
   assert.ok(outcome, "the flow ran to the end");
   assert.equal(outcome.error, undefined, outcome.error);
@@ -140,8 +131,8 @@ describe("Quantize Model… in the real host", function () {
 
   it("an IQ type offers no 'None' for the importance matrix", async () => {
     const run = vscode.commands.executeCommand<QuantizeOutcome | undefined>("ggufStudio.quantizeModel", vscode.Uri.file(workspaceFile("tiny-llama-f16.gguf")));
-    await answer(STEP_TITLES.target, "IQ1_S");
-    const text = await waitForWorkbench(QUICK_INPUT, STEP_TITLES.imatrix);
+    await choose(STEP_TITLES.target, "IQ1_S");
+    const text = await waitForStep(STEP_TITLES.imatrix);
     assert.match(text, /Compute from a calibration text/);
     assert.doesNotMatch(text, /\bNone\b/);
     await screenshot("quantize-iq-needs-imatrix");

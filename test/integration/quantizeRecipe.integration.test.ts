@@ -10,35 +10,15 @@ import { loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core
 import type { RunRecord } from "../../src/core/quant/runHistory";
 import type { QuantizeOutcome } from "../../src/host/quantize/quantizeCommand";
 import { STEP_TITLES } from "../../src/host/quantize/quantizePicks";
-import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWebview, waitForWorkbench, waitUntil, webviewAttribute, workbenchText } from "./driver";
+import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWebview, waitForWorkbench, webviewAttribute } from "./driver";
+import { choose, enter, onlyRow, waitForStep } from "./quickInput";
 
-/** Waits until the QuickPick's filter leaves exactly one visible row containing `label`, and returns its text. */
-async function onlyRow(label: string): Promise<string> {
-  // The "N Results" badge is not always rendered, so read the visible rows themselves.
-  return waitUntil(async () => {
-    const rows = await workbenchText(".quick-input-widget .monaco-list-row");
-    return rows.length === 1 && rows[0].includes(label) ? rows[0] : undefined;
-  }, `the QuickPick filtered to "${label}"`, 10_000);
-}
-
-const QUICK_INPUT = ".quick-input-widget";
 const RECIPE_FRAME = "#recipe-root";
 
 function workspaceFile(name: string): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, "a workspace folder is open");
   return path.join(folder.uri.fsPath, name);
-}
-
-/** Waits for the QuickPick/InputBox titled `title`, types `text` (filter or value) and accepts it. */
-async function answer(title: string, text?: string, replace = false): Promise<void> {
-  await waitForWorkbench(QUICK_INPUT, title, 30_000).catch(async (e: unknown) => {
-    await screenshot(`quantize-recipe-missing-step`);
-    throw e;
-  });
-  if (replace) await pressKeys("Control+A");
-  if (text !== undefined) await typeText(text);
-  await pressKeys("Enter");
 }
 
 describe("Quantize Model… with a recipe (real host)", function () {
@@ -67,25 +47,22 @@ describe("Quantize Model… with a recipe (real host)", function () {
 
   it("picks the recipe in the target step; every tensor gets the recipe's type, the size is the editor's prediction, the run records the recipe", async () => {
     const run = vscode.commands.executeCommand<QuantizeOutcome | undefined>("ggufStudio.quantizeModel", vscode.Uri.file(model()));
-    await waitForWorkbench(QUICK_INPUT, STEP_TITLES.target, 30_000);
+    await waitForStep(STEP_TITLES.target);
     await typeText("Recipe file");
     const filtered = await onlyRow("Recipe file");
     assert.match(filtered, /Recipe file…/, "the filter leaves the recipe item alone");
     await screenshot("quantize-recipe-target");
     await pressKeys("Enter");
-    const recipes = await waitForWorkbench(QUICK_INPUT, STEP_TITLES.recipe, 30_000);
+    const recipes = await waitForStep(STEP_TITLES.recipe);
     assert.match(recipes, /ui-recipe-tiny-llama\.quant\.json/);
     assert.match(recipes, /Browse/);
-    await typeText("ui-recipe-tiny-llama");
-    await onlyRow("ui-recipe-tiny-llama");
-    await pressKeys("Enter");
-    await answer(STEP_TITLES.imatrix, "None");
-    await answer(STEP_TITLES.output, output(), true);
-    const ready = await waitForWorkbench(QUICK_INPUT, STEP_TITLES.start, 30_000);
+    await choose(STEP_TITLES.recipe, "ui-recipe-tiny-llama");
+    await choose(STEP_TITLES.imatrix, "None");
+    await enter(STEP_TITLES.output, output(), true);
+    const ready = await waitForStep(STEP_TITLES.start);
     assert.match(ready, /recipe ui-recipe-tiny-llama\.quant\.json/);
     await screenshot("quantize-recipe-ready");
-    await typeText("Start");
-    await pressKeys("Enter");
+    await choose(STEP_TITLES.start, "Start");
     const outcome = await run;
     assert.ok(outcome, "the flow ran to the end");
     assert.equal(outcome.error, undefined, outcome.error);
@@ -116,7 +93,7 @@ describe("Quantize Model… with a recipe (real host)", function () {
 
   it("\"Quantize with Recipe…\" on a .quant.json takes the recipe's own model and skips the target step", async () => {
     const run = vscode.commands.executeCommand<QuantizeOutcome | undefined>("ggufStudio.quantizeWithRecipe", vscode.Uri.file(recipeFile()));
-    const text = await waitForWorkbench(QUICK_INPUT, STEP_TITLES.imatrix, 30_000);
+    const text = await waitForStep(STEP_TITLES.imatrix);
     assert.match(text, /None/);
     await pressKeys("Escape");
     assert.equal(await run, undefined);

@@ -7,10 +7,10 @@ import * as vscode from "vscode";
 import { readGgufFile, writeGgufWithMetadata } from "../../src/core/gguf";
 import { readGgufTemplates } from "../../src/core/templates/sources";
 import { SAVE_TITLES } from "../../src/host/templates/templateCommands";
-import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWorkbench } from "./driver";
+import { hasBrowserDriver, screenshot } from "./driver";
+import { choose, waitForStep } from "./quickInput";
 
 const KEY = "tokenizer.chat_template";
-const QUICK_INPUT = ".quick-input-widget";
 
 function workspaceFile(name: string): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -21,13 +21,6 @@ function workspaceFile(name: string): string {
 async function tensorBytes(file: string): Promise<Buffer> {
   const info = await readGgufFile(file);
   return fs.readFileSync(file).subarray(info.tensorDataOffset);
-}
-
-/** Waits for the QuickPick titled `title`, filters it with `text` and accepts the match. */
-async function answer(title: string, text: string): Promise<void> {
-  await waitForWorkbench(QUICK_INPUT, title, 30_000);
-  await typeText(text);
-  await pressKeys("Enter");
 }
 
 describe("chat template write-back (real host)", function () {
@@ -71,12 +64,11 @@ describe("chat template write-back (real host)", function () {
     const edited = doc.getText();
 
     const run = vscode.commands.executeCommand<string | undefined>("ggufStudio.saveTemplateToGguf", uri);
-    await answer(SAVE_TITLES.target, "Replace the original");
-    const confirm = await waitForWorkbench(QUICK_INPUT, SAVE_TITLES.confirmReplace, 30_000);
+    await choose(SAVE_TITLES.target, "Replace the original");
+    const confirm = await waitForStep(SAVE_TITLES.confirmReplace);
     assert.match(confirm, /wb-tiny-llama\.gguf\.bak/, "the confirmation names the backup");
     await screenshot("template-replace-confirm");
-    await typeText("Replace wb");
-    await pressKeys("Enter");
+    await choose(SAVE_TITLES.confirmReplace, "Replace wb");
     assert.equal(await run, copy);
 
     assert.ok(fs.readFileSync(backup).equals(originalBytes), "the backup holds the original bytes");

@@ -13,7 +13,7 @@ import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quant
 import { serializeRecipe } from "../../core/quant/recipeParse";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 
-const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work"];
+const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "refine-rounds", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work"];
 const SWITCHES = ["json"];
 const CACHE_CAP_BYTES = 64 * 1024 ** 3;
 /** fillUnmeasured gives groups with nothing to borrow from this value; a sum of them is no prediction. */
@@ -37,8 +37,9 @@ export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quan
     `size        ${r.verified.fileBytes} bytes (budget ${r.budgetBytes})`,
     `mean KLD    ${r.verified.meanKld.toFixed(6)} measured, ${formatPredicted(r.predictedKld)} predicted`,
     ...(r.verified.sameTopP !== undefined ? [`same top p  ${r.verified.sameTopP.toFixed(3)}%`] : []),
-    `evaluations ${r.evaluations} probes (${r.newEvaluations} new this run), ${r.compared.length} verification${r.compared.length === 1 ? "" : "s"}`,
-    `wall time   ${(wallMs / 1000).toFixed(1)} s (probes ${(r.probeWallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s)`,
+    `evaluations ${r.evaluations} probes (${r.newEvaluations} new this run), ${r.refinement.evaluations} in-context, ${r.compared.length} verification${r.compared.length === 1 ? "" : "s"}`,
+    ...r.refinement.rounds.map((x) => `refinement  round ${x.round}: probe KLD ${x.fromKld.toFixed(6)} → ${x.toKld?.toFixed(6) ?? "not measured"}, ${x.changedGroups} group${x.changedGroups === 1 ? "" : "s"} changed, ${x.accepted ? "kept" : "not kept"}`),
+    `wall time   ${(wallMs / 1000).toFixed(1)} s (probes ${(r.probeWallMs / 1000).toFixed(1)} s, refinement ${(r.refinement.wallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s)`,
   ].join("\n") + "\n";
 }
 
@@ -46,7 +47,8 @@ const USAGE = `usage: gguf-studio recipe optimize BASE --budget B --calib F --ev
 
 Finds a per-tensor quantization recipe for BASE (an F16/BF16/F32 GGUF) that fits the size budget
 with the lowest mean KL divergence: measures each (layer, kind) group's KLD at candidate types on
-short slices of the calibration text, picks one type per group under the budget, then quantizes
+short slices of the calibration text, picks one type per group under the budget, re-measures each
+group inside the chosen recipe to correct for errors that compound and picks again, then quantizes
 and checks the result with a full KLD evaluation on the held-out eval text.
 Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
 
@@ -54,8 +56,9 @@ Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
 --calib F         text the sensitivity probes measure on (keep it apart from --eval)
 --eval F          held-out text for the final KLD evaluation
 --imatrix F       importance matrix for every quantization (adds IQ types to the candidates)
---max-evals N     stop probing after N new evaluations (unmeasured groups are estimated)
---max-seconds S   stop probing after S seconds
+--max-evals N     stop after N new evaluations, probes and refinement together (unmeasured groups are estimated)
+--max-seconds S   stop probing and refining after S seconds
+--refine-rounds N rounds of in-context refinement on --calib (default 2; 0: the additive choice as is)
 --probe-chunks N  chunks of --calib per probe (default 6)
 --verify-chunks N chunks of --eval for the final evaluation (default 24)
 --ctx N           tokens per chunk (default 256)
@@ -92,6 +95,11 @@ export const recipeCommand: CliCommand = {
       if (!/^\d+$/.test(v) || Number(v) === 0) throw new CliUsageError(`--${name} needs a positive whole number, got "${v}"`);
       return Number(v);
     };
+    const refineRounds = () => {
+      const v = one("refine-rounds");
+      if (v !== undefined && !/^\d+$/.test(v)) throw new CliUsageError(`--refine-rounds needs a whole number (0 turns refinement off), got "${v}"`);
+      return v === undefined ? undefined : Number(v);
+    };
     const budgetText = need("budget", "the size budget");
     let budget: Budget;
     try {
@@ -127,7 +135,7 @@ export const recipeCommand: CliCommand = {
       result = await optimizeRecipe({
         quantize: quantize.path, perplexity: perplexity.path, basePath: base, budget, evalPath, probeTextPath: calib,
         ...(one("imatrix") ? { imatrix: one("imatrix") } : {}),
-        probeChunks: int("probe-chunks"), verifyChunks: int("verify-chunks"), contextSize: int("ctx"),
+        probeChunks: int("probe-chunks"), refineRounds: refineRounds(), verifyChunks: int("verify-chunks"), contextSize: int("ctx"),
         maxEvaluations, maxMs: maxSecondsText !== undefined ? Number(maxSecondsText) * 1000 : undefined,
         workDir: path.join(work, "optimizer"), cache: new LogitsCache(path.join(work, "logits"), CACHE_CAP_BYTES),
         threads: int("threads"), gpuLayers: resolveGpuLayers(gpu, perplexity.backend, int("ngl")), signal: io.signal,

@@ -4,6 +4,7 @@
 // evaluation of the result, and a fallback comparison when the prediction missed.
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomically } from "../atomicWrite";
 import { ggmlTypeByName, ggmlTypeName } from "../gguf/ggmlTypes";
 import { fileFingerprint } from "../eval/fileFingerprint";
 import { ensureBaseLogits, runKldForQuant, type ToolRunFn } from "../eval/kldJob";
@@ -13,13 +14,14 @@ import { runTool, ToolCancelledError } from "../native/toolRunner";
 import {
   BudgetError, candidateTypes, chooseTypes, groupTensors, recipeFromChoice, type Budget, type Choice, type TensorGroup,
 } from "./optimizer";
+import { refineChoice, type RefineRound } from "./optimizerRefine";
 import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
 import { estimateOutputFileBytes, loadRecipeModel, resolveForModel, type RecipeModel } from "./recipeFile";
 import { buildStartingRecipe } from "./recipeStarts";
 import type { QuantRecipe } from "./recipeTypes";
 
 export interface OptimizeProgress {
-  readonly phase: "probe" | "verify";
+  readonly phase: "probe" | "refine" | "verify";
   readonly done: number;
   readonly total: number;
   readonly message: string;
@@ -47,6 +49,8 @@ export interface OptimizeOptions {
   readonly maxEvaluations?: number;
   readonly maxMs?: number;
   readonly candidateTypes?: readonly string[];
+  /** Rounds of in-context refinement on the probe text (optimizerRefine.ts). Default 2; 0 turns it off. */
+  readonly refineRounds?: number;
   /** Folder for the measurement cache, probe files and the verified quant. */
   readonly workDir: string;
   readonly cache: LogitsCache;
@@ -83,15 +87,15 @@ export interface OptimizeResult {
   /** Evaluations made in this run (the rest came from the cache). */
   readonly newEvaluations: number;
   readonly probeWallMs: number;
+  /** The in-context refinement: probe-text KLD before and after, its rounds and evaluations. */
+  readonly refinement: { readonly additiveChoice: Choice; readonly rounds: readonly RefineRound[]; readonly evaluations: number; readonly wallMs: number };
   readonly verifyWallMs: number;
   readonly measurementsFile: string;
   readonly grouping: "layer×kind";
 }
 
 async function writeJson(file: string, data: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, JSON.stringify(data, null, 2));
-  await fs.promises.rename(tmp, file);
+  await writeFileAtomically(file, JSON.stringify(data, null, 2));
 }
 
 export function budgetToBytes(budget: Budget, model: RecipeModel): number {
@@ -185,11 +189,40 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   fillUnmeasured(groups, types, measurements);
 
   const sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}).filter(([t]) => allowedType(g, t, covered)))]));
-  const choice = chooseTypes(groups, types, sens, budgetBytes - fixed, 0);
+  const additiveChoice = chooseTypes(groups, types, sens, budgetBytes - fixed, 0);
+
+  // Refine in context on the probe text, within what is left of the measurement budget.
+  const rStart = Date.now();
+  const refineFile = path.join(o.workDir, "refine.gguf");
+  const rounds = o.refineRounds ?? 2;
+  let refineCount = 0;
+  const refinement = await (async () => {
+    try {
+      return await refineChoice({
+        groups, types, sens, budgetBytes: budgetBytes - fixed, initial: additiveChoice, sourceType, rounds,
+        mayEvaluate: () => (o.maxEvaluations === undefined || newEvaluations + refineCount < o.maxEvaluations)
+          && (o.maxMs === undefined || Date.now() - started < o.maxMs),
+        measure: async (typeOf) => {
+          if (o.signal?.aborted) throw new ToolCancelledError(o.quantize);
+          refineCount++;
+          o.onProgress?.({ phase: "refine", done: refineCount, total: rounds * (groups.length + 1) + 1, message: "measuring groups in the context of the chosen recipe" });
+          await quantizeWith(o, model, recipeFromChoice(groups, { types: typeOf, bytes: 0, predictedKld: 0 }, "refine", {}), refineFile, "refine");
+          const { parsed } = await runKldForQuant(
+            { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
+            refineFile, probeLogits.file);
+          return parsed.summary.meanKld?.value ?? Infinity;
+        },
+      });
+    } finally {
+      await fs.promises.rm(refineFile, { force: true });
+    }
+  })();
+  const choice = refinement.choice;
   const optimized = recipeFromChoice(groups, choice, `Optimized for ${budgetBytes} bytes`, {
     tool: "gguf-studio optimizer", budgetBytes, predictedKld: choice.predictedKld, evaluations: state.evaluations,
     probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types,
     probeText: path.basename(probeText), evalText: path.basename(o.evalPath),
+    refinement: { evaluations: refinement.evaluations, rounds: refinement.rounds },
   });
 
   // Verify with a real quantization and a longer KLD evaluation.
@@ -228,7 +261,9 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
       ...(best.parsed.summary.kld99_9 !== undefined ? { kld99_9: best.parsed.summary.kld99_9 } : {}),
     },
     compared: candidates.map((c) => ({ name: c.recipe.name ?? "", fileBytes: c.fileBytes, meanKld: c.parsed.summary.meanKld?.value ?? NaN })),
-    evaluations: state.evaluations, newEvaluations, probeWallMs, verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind",
+    evaluations: state.evaluations, newEvaluations, probeWallMs,
+    refinement: { additiveChoice, rounds: refinement.rounds, evaluations: refinement.evaluations, wallMs: vStart - rStart },
+    verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind",
   };
 }
 

@@ -1,24 +1,12 @@
 // Writes an inspector export (summary or table as JSON/Markdown/CSV) where the user chooses.
-import { promises as fsp } from "node:fs";
 import nodePath from "node:path";
 import * as vscode from "vscode";
+import { writeFileAtomically } from "../../core/atomicWrite";
 import type { LoadedModel } from "../../core/models/inspectorData";
 import { EXPORT_EXTENSIONS, renderExport } from "../../core/models/modelReport";
 import type { ExportFormat, ExportTable } from "../../shared/inspectorProtocol";
 
 const FILTER_NAMES: Readonly<Record<ExportFormat, string>> = { json: "JSON", markdown: "Markdown", csv: "CSV" };
-
-/** Writes to a temp file next to the target, then renames, so a failure never leaves half a file. */
-export async function writeFileAtomically(target: string, text: string): Promise<void> {
-  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fsp.writeFile(tmp, text, "utf8");
-    await fsp.rename(tmp, target);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 export function defaultExportName(loaded: LoadedModel, table: ExportTable, format: ExportFormat): string {
   const base = loaded.view.overview.fileName.replace(/(-\d{5}-of-\d{5})?\.gguf$/i, "");

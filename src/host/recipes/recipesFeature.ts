@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
+import { writeFileAtomically } from "../../core/atomicWrite";
 import { LogitsCache } from "../../core/eval/logitsCache";
 import { parseBudget } from "../../core/quant/optimizer";
 import { optimizeRecipe, type OptimizeResult } from "../../core/quant/optimizerRun";
@@ -55,7 +56,7 @@ async function newRecipe(ctx: StudioContext, raw?: unknown): Promise<string | un
       ...buildStartingRecipe(start, model.tensors, baseType, { hasImatrix: baseType.startsWith("IQ") && baseType !== "IQ4_XS" }),
       model: path.relative(path.dirname(out), modelPath) || path.basename(modelPath),
     };
-    await fs.promises.writeFile(out, serializeRecipe(recipe), "utf8");
+    await writeFileAtomically(out, serializeRecipe(recipe));
     if (args.open !== false) await RecipeEditorPanel.show(ctx, out, modelPath);
     return out;
   } catch (e) {
@@ -147,13 +148,13 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
       },
     );
     const recipe = { ...result.recipe, model: path.relative(path.dirname(out), modelPath) || path.basename(modelPath) };
-    await fs.promises.writeFile(out, serializeRecipe(recipe), "utf8");
+    await writeFileAtomically(out, serializeRecipe(recipe));
     const quantOut = out.replace(/\.quant\.json$/, ".gguf");
     await fs.promises.rename(result.verified.quantPath, quantOut);
     const version = (await probeToolVersion(perplexity.path)).version;
     await evaluateAndStore(ctx, { base: modelPath, quants: [{ path: quantOut, label: path.basename(out, ".quant.json"), origin: "optimizer", recipePath: out }], evalText, chunks: args.verifyChunks ?? 24, contextSize: 256, toolVersion: version });
     void vscode.window.showInformationMessage(
-      `Recipe saved: ${path.basename(out)} — ${result.verified.fileBytes} bytes (budget ${result.budgetBytes}), mean KLD ${result.verified.meanKld.toFixed(5)} (predicted ${result.predictedKld.toFixed(5)}), ${result.evaluations} probe evaluations.`,
+      `Recipe saved: ${path.basename(out)} — ${result.verified.fileBytes} bytes (budget ${result.budgetBytes}), mean KLD ${result.verified.meanKld.toFixed(5)} (predicted ${result.predictedKld.toFixed(5)}), ${result.evaluations} probe and ${result.refinement.evaluations} in-context evaluations.`,
       "Open Recipe", "Open Chart",
     ).then((a) => {
       if (a === "Open Recipe") void RecipeEditorPanel.show(ctx, out, modelPath);
