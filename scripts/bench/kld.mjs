@@ -1,5 +1,5 @@
 // Stock presets vs the size-budgeted optimizer on a fixture, measured by mean KLD on held-out text.
-//   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf] [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 4] [--refine-rounds 2] [--optimizer-imatrix]
+//   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf] [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 12] [--refine-rounds 2] [--sensitivity rank-one|raw] [--optimizer-imatrix]
 // Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
 // Without --model it runs once per fixture in --models (default both), one after the other.
 import { spawnSync } from "node:child_process";
@@ -26,7 +26,7 @@ const modelName = arg("model", "tiny-llama-f16.gguf");
 const budgets = arg("budgets", "Q4_K_M").split(",");
 const presets = arg("presets", "Q2_K,Q3_K_S,Q3_K_M,Q3_K_L,Q4_K_S,Q4_K_M,IQ4_XS,Q5_K_M").split(",");
 const chunks = Number(arg("chunks", "48"));
-const probeChunks = Number(arg("probe-chunks", "4"));
+const probeChunks = Number(arg("probe-chunks", "12"));
 const threads = Number(arg("threads", String(Math.max(1, os.cpus().length))));
 
 const bundle = path.join(os.tmpdir(), `gguf-studio-bench-kld-${process.pid}.cjs`);
@@ -98,7 +98,7 @@ for (const b of budgets) {
     quantize, perplexity, basePath: base, budget: { kind: "bytes", bytes: budgetBytes }, evalPath, workDir: path.join(work, "optimizer"),
     // Sensitivities are measured on the calibration text; only the final numbers use the eval text.
     probeTextPath: path.join(root, "test", "fixtures", "code-calib.txt"),
-    cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256, refineRounds: Number(arg("refine-rounds", "2")),
+    cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256, refineRounds: Number(arg("refine-rounds", "2")), sensitivityModel: arg("sensitivity", "rank-one"),
     ...(optimizerImatrix ? { imatrix: optimizerImatrix } : {}),
     onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}`); },
   });
@@ -110,7 +110,7 @@ for (const b of budgets) {
   rows.push({
     name: `${optimizerLabel} @ ${b}`, kind: "optimizer", bytes: res.verified.fileBytes, meanKld: res.verified.meanKld, sameTopP: res.verified.sameTopP, kld99_9: res.verified.kld99_9,
     budget: budgetBytes, predictedKld: res.predictedKld, evaluations: res.evaluations, newEvaluations: res.newEvaluations,
-    probeWallS: res.probeWallMs / 1000, refineEvaluations: res.refinement.evaluations, refineWallS: res.refinement.wallMs / 1000, refineRounds: res.refinement.rounds, verifyWallS: res.verifyWallMs / 1000, wallS: (Date.now() - ts) / 1000, compared: res.compared,
+    probeWallS: res.probeWallMs / 1000, refineEvaluations: res.refinement.evaluations, refineWallS: res.refinement.wallMs / 1000, refineRounds: res.refinement.rounds, predictionHeld: res.refinement.predictionHeld, probeKld: res.refinement.measuredKld, verifyWallS: res.verifyWallMs / 1000, wallS: (Date.now() - ts) / 1000, compared: res.compared,
   });
 }
 // One full KLD evaluation timed now, under the same load as the probes above (stored durations may come from other runs).
@@ -130,5 +130,5 @@ for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
 }
 for (const r of rows.filter((x) => x.kind === "optimizer")) {
   const best = rows.filter((x) => x.kind === "preset" && x.bytes <= r.budget).sort((a, b) => a.meanKld - b.meanKld)[0];
-  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s; refinement ${r.refineEvaluations} evaluations in ${r.refineWallS.toFixed(0)} s (${r.refineRounds.map((x) => `${x.fromKld.toFixed(5)}→${x.toKld?.toFixed(5) ?? "-"} ${x.accepted ? "kept" : "dropped"}, ${x.changedGroups} changed`).join("; ") || "none"}); verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation (${chunks} chunks, timed now) ${report.oneFullEvalS.toFixed(2)} s; probe cost ≈ ${(r.probeWallS / Math.max(1, r.newEvaluations)).toFixed(2)} s each`);
+  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}, measured on the probe text ${r.probeKld?.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s; refinement ${r.refineEvaluations} evaluations in ${r.refineWallS.toFixed(0)} s (${r.predictionHeld ? "prediction held; " : ""}${r.refineRounds.map((x) => `${x.fromKld.toFixed(5)}→${x.toKld?.toFixed(5) ?? "-"} ${x.accepted ? "kept" : "dropped"}, ${x.changedGroups} changed`).join("; ") || "none"}); verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation (${chunks} chunks, timed now) ${report.oneFullEvalS.toFixed(2)} s; probe cost ≈ ${(r.probeWallS / Math.max(1, r.newEvaluations)).toFixed(2)} s each`);
 }

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core/quant/recipeFile";
-import { hasBrowserDriver, screenshot, waitForWebview, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
+import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
 
 const FRAME = "#recipe-root";
 
@@ -82,6 +82,9 @@ describe("recipe editor (real host)", function () {
     assert.equal(recipe.model, "tiny-llama-f16.gguf");
     const m = await loadRecipeModel(model);
     assert.equal(estimateOutputFileBytes(m, resolveForModel(recipe, m)), fs.statSync(result.verified.quantPath).size, "the saved recipe predicts the verified file's size");
+    const toast = await waitForWorkbench(".notifications-toasts", "Recipe saved", 60_000);
+    assert.match(toast, /tiny-llama-budget\.quant\.json/);
+    assert.match(toast, /\d+ probe and \d+ in-context evaluations/);
     await screenshot("optimizer-done");
   });
 });

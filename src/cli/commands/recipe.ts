@@ -59,7 +59,7 @@ Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
 --max-evals N     stop after N new evaluations, probes and refinement together (unmeasured groups are estimated)
 --max-seconds S   stop probing and refining after S seconds
 --refine-rounds N rounds of in-context refinement on --calib (default 2; 0: the additive choice as is)
---probe-chunks N  chunks of --calib per probe (default 6)
+--probe-chunks N  chunks of --calib per probe (default 12)
 --verify-chunks N chunks of --eval for the final evaluation (default 24)
 --ctx N           tokens per chunk (default 256)
 --threads N       threads for llama-quantize and llama-perplexity

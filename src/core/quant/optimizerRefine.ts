@@ -7,6 +7,9 @@
 // (the recipe with that one group put back to the source precision), rescales that group's whole
 // sensitivity curve by contribution ÷ prediction, solves the knapsack again and keeps the new choice
 // only if a real quantization measures better on the probe text. The judging text is never used.
+// It runs only when the prediction missed: when the chosen recipe, measured whole on the probe text,
+// reads more than `missFactor` × the additive prediction. Where the prediction holds, the per-group
+// differences are mostly reading noise, and re-solving on them made the choice worse (BENCHMARKS.md).
 import { chooseTypes, type Choice, type Sensitivity, type TensorGroup } from "./optimizer";
 
 /** A group's in-context scale is kept within these bounds: one noisy difference must not dominate. */
@@ -25,6 +28,8 @@ export interface RefineArgs {
   /** The source precision, standing for "this group unquantized" when measuring its contribution. */
   readonly sourceType: string;
   readonly rounds: number;
+  /** Refine only when the measured KLD exceeds missFactor × the prediction (default 1.5; 0: always). */
+  readonly missFactor?: number;
   /** Asked before every evaluation; false stops the refinement (evaluation or time budget spent). */
   readonly mayEvaluate: () => boolean;
 }
@@ -44,6 +49,8 @@ export interface RefineResult {
   readonly probeKld: number;
   readonly rounds: readonly RefineRound[];
   readonly evaluations: number;
+  /** True when the whole-recipe measurement agreed with the prediction, so no round ran. */
+  readonly predictionHeld: boolean;
 }
 
 function median(values: readonly number[]): number {
@@ -76,8 +83,9 @@ export async function refineChoice(a: RefineArgs): Promise<RefineResult> {
   };
   const rounds: RefineRound[] = [];
   let current = a.initial;
-  if (a.rounds <= 0 || !a.mayEvaluate()) return { choice: current, probeKld: NaN, rounds, evaluations };
+  if (a.rounds <= 0 || !a.mayEvaluate()) return { choice: current, probeKld: NaN, rounds, evaluations, predictionHeld: false };
   let currentKld = await measure(current.types);
+  if (currentKld <= current.predictedKld * (a.missFactor ?? 1.5)) return { choice: current, probeKld: currentKld, rounds, evaluations, predictionHeld: true };
   for (let round = 1; round <= a.rounds; round++) {
     // Largest predicted contributions first, so a budget that runs out has measured what matters.
     const predictedOf = (g: TensorGroup) => a.sens.get(g.id)?.get(current.types.get(g.id) as string) ?? 0;
@@ -104,5 +112,5 @@ export async function refineChoice(a: RefineArgs): Promise<RefineResult> {
     current = next;
     currentKld = nextKld;
   }
-  return { choice: current, probeKld: currentKld, rounds, evaluations };
+  return { choice: current, probeKld: currentKld, rounds, evaluations, predictionHeld: false };
 }

@@ -12,7 +12,7 @@ import type { LogitsCache } from "../eval/logitsCache";
 import { readGgufModel } from "../gguf/splitSet";
 import { runTool, ToolCancelledError } from "../native/toolRunner";
 import {
-  BudgetError, candidateTypes, chooseTypes, groupTensors, recipeFromChoice, type Budget, type Choice, type TensorGroup,
+  BudgetError, candidateTypes, chooseTypes, fitSensitivity, groupTensors, recipeFromChoice, type Budget, type Choice, type Sensitivity, type TensorGroup,
 } from "./optimizer";
 import { refineChoice, type RefineRound } from "./optimizerRefine";
 import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
@@ -40,7 +40,10 @@ export interface OptimizeOptions {
    */
   readonly probeTextPath?: string;
   readonly imatrix?: string;
-  /** Chunks of the eval text used per probe (short: probes are many). Default 6. */
+  /**
+   * Chunks of the probe text per probe. Default 12: a 4-chunk reading at a precise type varies by ×2
+   * from slice to slice, and on tiny-moe 12 chunks cut the result's KLD by 7.5% (BENCHMARKS.md).
+   */
   readonly probeChunks?: number;
   /** Chunks for the final verification. Default 24. */
   readonly verifyChunks?: number;
@@ -49,6 +52,11 @@ export interface OptimizeOptions {
   readonly maxEvaluations?: number;
   readonly maxMs?: number;
   readonly candidateTypes?: readonly string[];
+  /**
+   * How probe readings become the knapsack's costs: "rank-one" (default) pools them into
+   * KLD(group, type) ≈ A_group · D_type (optimizer.ts fitSensitivity); "raw" uses each reading as is.
+   */
+  readonly sensitivityModel?: "rank-one" | "raw";
   /** Rounds of in-context refinement on the probe text (optimizerRefine.ts). Default 2; 0 turns it off. */
   readonly refineRounds?: number;
   /** Folder for the measurement cache, probe files and the verified quant. */
@@ -88,7 +96,11 @@ export interface OptimizeResult {
   readonly newEvaluations: number;
   readonly probeWallMs: number;
   /** The in-context refinement: probe-text KLD before and after, its rounds and evaluations. */
-  readonly refinement: { readonly additiveChoice: Choice; readonly rounds: readonly RefineRound[]; readonly evaluations: number; readonly wallMs: number };
+  readonly refinement: {
+    readonly additiveChoice: Choice; readonly rounds: readonly RefineRound[]; readonly evaluations: number; readonly wallMs: number;
+    /** Probe-text KLD of the additive choice measured whole, and whether it agreed with the prediction (then no round ran). */
+    readonly measuredKld: number; readonly predictionHeld: boolean;
+  };
   readonly verifyWallMs: number;
   readonly measurementsFile: string;
   readonly grouping: "layer×kind";
@@ -135,7 +147,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const quantElements = quantizable.reduce((s, t) => s + t.elementCount, 0);
   const types = o.candidateTypes ? allTypes : bracketTypes(allTypes, ((budgetBytes - fixed) * 8) / quantElements);
   const ctx = o.contextSize ?? 256;
-  const probeChunks = o.probeChunks ?? 6;
+  const probeChunks = o.probeChunks ?? 12;
   const baseFingerprint = await fileFingerprint(o.basePath);
   const probeText = o.probeTextPath ?? o.evalPath;
   const evalFingerprint = await fileFingerprint(probeText);
@@ -188,7 +200,9 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const probeWallMs = Date.now() - started;
   fillUnmeasured(groups, types, measurements);
 
-  const sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}).filter(([t]) => allowedType(g, t, covered)))]));
+  const readings: Sensitivity = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}).filter(([t]) => allowedType(g, t, covered)))]));
+  const sensitivityModel = o.sensitivityModel ?? "rank-one";
+  const sens = sensitivityModel === "raw" ? readings : fitSensitivity(readings);
   const additiveChoice = chooseTypes(groups, types, sens, budgetBytes - fixed, 0);
 
   // Refine in context on the probe text, within what is left of the measurement budget.
@@ -220,9 +234,9 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const choice = refinement.choice;
   const optimized = recipeFromChoice(groups, choice, `Optimized for ${budgetBytes} bytes`, {
     tool: "gguf-studio optimizer", budgetBytes, predictedKld: choice.predictedKld, evaluations: state.evaluations,
-    probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types,
+    probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types, sensitivityModel,
     probeText: path.basename(probeText), evalText: path.basename(o.evalPath),
-    refinement: { evaluations: refinement.evaluations, rounds: refinement.rounds },
+    refinement: { evaluations: refinement.evaluations, predictionHeld: refinement.predictionHeld, rounds: refinement.rounds },
   });
 
   // Verify with a real quantization and a longer KLD evaluation.
@@ -262,7 +276,10 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
     },
     compared: candidates.map((c) => ({ name: c.recipe.name ?? "", fileBytes: c.fileBytes, meanKld: c.parsed.summary.meanKld?.value ?? NaN })),
     evaluations: state.evaluations, newEvaluations, probeWallMs,
-    refinement: { additiveChoice, rounds: refinement.rounds, evaluations: refinement.evaluations, wallMs: vStart - rStart },
+    refinement: {
+      additiveChoice, rounds: refinement.rounds, evaluations: refinement.evaluations, wallMs: vStart - rStart,
+      measuredKld: refinement.rounds[0]?.fromKld ?? refinement.probeKld, predictionHeld: refinement.predictionHeld,
+    },
     verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind",
   };
 }

@@ -2,7 +2,7 @@
 // full recipe than alone (the interaction the additive probes miss).
 import assert from "node:assert/strict";
 import path from "node:path";
-import { chooseTypes, groupBytes, groupTensors, type Sensitivity, type TensorGroup } from "../../../src/core/quant/optimizer";
+import { chooseTypes, fitSensitivity, groupBytes, groupTensors, type Sensitivity, type TensorGroup } from "../../../src/core/quant/optimizer";
 import { contextScale, refineChoice, scaleSensitivity, SCALE_MAX, SCALE_MIN } from "../../../src/core/quant/optimizerRefine";
 import { loadRecipeModel } from "../../../src/core/quant/recipeFile";
 
@@ -36,7 +36,7 @@ describe("optimizer refinement in context", () => {
     const additive = chooseTypes(groups, types, sens, budget);
     const measured: ReadonlyMap<string, string>[] = [];
     const r = await refineChoice({
-      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, mayEvaluate: () => true,
+      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, missFactor: 0, mayEvaluate: () => true,
       measure: async (typeOf) => { measured.push(typeOf); return trueKld(typeOf); },
     });
     assert.ok(r.choice.bytes <= budget, `${r.choice.bytes} ≤ ${budget}`);
@@ -54,12 +54,26 @@ describe("optimizer refinement in context", () => {
     assert.ok(groups.some((g) => g.id.startsWith("blk.0.") && rank(r.choice.types.get(g.id) as string) > rank(additive.types.get(g.id) as string)));
   });
 
-  it("gains nothing, and loses nothing, when the world is additive", async () => {
+  it("does not refine when the whole recipe measures as predicted", async () => {
     amplification = new Map(groups.map((g) => [g.id, 1]));
     const budget = groups.reduce((s, g) => s + groupBytes(g, "Q4_K"), 0);
     const additive = chooseTypes(groups, types, sens, budget);
     const r = await refineChoice({
       groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, mayEvaluate: () => true,
+      measure: async (typeOf) => trueKld(typeOf),
+    });
+    assert.equal(r.predictionHeld, true);
+    assert.equal(r.evaluations, 1);
+    assert.deepEqual(r.rounds, []);
+    assert.equal(r.choice, additive);
+  });
+
+  it("gains nothing, and loses nothing, when the world is additive", async () => {
+    amplification = new Map(groups.map((g) => [g.id, 1]));
+    const budget = groups.reduce((s, g) => s + groupBytes(g, "Q4_K"), 0);
+    const additive = chooseTypes(groups, types, sens, budget);
+    const r = await refineChoice({
+      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, missFactor: 0, mayEvaluate: () => true,
       measure: async (typeOf) => trueKld(typeOf),
     });
     // Every scale is 1 (up to rounding), so the re-solved choice is the knapsack optimum again.
@@ -74,7 +88,7 @@ describe("optimizer refinement in context", () => {
     // A measurement that lies: every full recipe other than the first one reads as much worse.
     let first = true;
     const r = await refineChoice({
-      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, mayEvaluate: () => true,
+      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, missFactor: 0, mayEvaluate: () => true,
       measure: async (typeOf) => {
         const isCandidate = !first && [...typeOf.values()].every((t) => t !== "F16");
         first = false;
@@ -91,13 +105,13 @@ describe("optimizer refinement in context", () => {
     const additive = chooseTypes(groups, types, sens, budget);
     let left = 3;
     const r = await refineChoice({
-      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, mayEvaluate: () => left-- > 0,
+      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, missFactor: 0, mayEvaluate: () => left-- > 0,
       measure: async (typeOf) => trueKld(typeOf),
     });
     assert.equal(r.evaluations, 3);
     assert.deepEqual([...r.choice.types], [...additive.types], "a re-solved choice is only taken after it was measured");
     const none = await refineChoice({
-      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, mayEvaluate: () => false,
+      groups, types, sens, budgetBytes: budget, initial: additive, sourceType: "F16", rounds: 2, missFactor: 0, mayEvaluate: () => false,
       measure: async () => { throw new Error("must not measure"); },
     });
     assert.ok(Number.isNaN(none.probeKld));
@@ -110,5 +124,36 @@ describe("optimizer refinement in context", () => {
     const scaled = scaleSensitivity(new Map([["a", new Map([["Q4_K", 1]])], ["b", new Map([["Q4_K", 1]])], ["c", new Map([["Q4_K", 2]])]]), new Map([["a", 2], ["b", 3]]));
     assert.equal(scaled.get("a")?.get("Q4_K"), 2);
     assert.equal(scaled.get("c")?.get("Q4_K"), 5, "median of 2 and 3 is 2.5");
+  });
+});
+
+describe("optimizer: pooling probe readings (rank-one model)", () => {
+  const groupsIds = Array.from({ length: 24 }, (_, i) => `blk.${i >> 2}.kind${i & 3}`);
+  const typeError: Record<string, number> = { Q2_K: 1, Q3_K: 0.3, Q4_K: 0.08, Q5_K: 0.02, Q6_K: 0.005 };
+  const truth = (g: number, t: string) => (0.001 + 0.01 * ((g * 7) % 11) / 11) * typeError[t];
+
+  it("recovers an exact rank-one table", () => {
+    const sens = new Map(groupsIds.map((id, g) => [id, new Map(Object.keys(typeError).map((t) => [t, truth(g, t)]))]));
+    const fitted = fitSensitivity(sens);
+    for (const [id, curve] of fitted) for (const [t, v] of curve) assert.ok(Math.abs(v / (sens.get(id)?.get(t) as number) - 1) < 1e-6, `${id} ${t}`);
+  });
+
+  it("is closer to the truth than readings with slice-to-slice variation, and keeps placeholders and absent types", () => {
+    let seed = 7;
+    const uniform = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    // Each reading off by a random factor (log-normal-ish, about ×1.8 either way), as one text slice reads.
+    const reading = (v: number) => v * Math.exp(1.2 * (uniform() + uniform() + uniform() - 1.5));
+    const sens = new Map(groupsIds.map((id, g) => [id, new Map(Object.keys(typeError).map((t) => [t, reading(truth(g, t))]))]));
+    const error = (s: Sensitivity) => groupsIds.reduce((sum, id, g) => sum + Object.keys(typeError).reduce((x, t) => {
+      const v = s.get(id)?.get(t);
+      return v === undefined || v > 1e3 ? x : x + Math.abs(Math.log(v / truth(g, t)));
+    }, 0), 0);
+    const rawError = error(sens);
+    sens.get(groupsIds[0])?.set("Q2_K", Number.MAX_SAFE_INTEGER);
+    sens.get(groupsIds[1])?.delete("Q3_K");
+    const fitted = fitSensitivity(sens);
+    assert.ok(error(fitted) < rawError / 1.4, `log error fitted ${error(fitted)} vs raw ${rawError}`);
+    assert.equal(fitted.get(groupsIds[0])?.get("Q2_K"), Number.MAX_SAFE_INTEGER);
+    assert.equal(fitted.get(groupsIds[1])?.has("Q3_K"), false);
   });
 });
