@@ -1,4 +1,4 @@
-// Parses `KEY=VALUE`, `KEY:type=VALUE` and `KEY=@file` into typed metadata edits.
+// Parses `KEY=VALUE`, `KEY:type=VALUE`, `KEY:[type]=[JSON array]` and `KEY=@file` into typed metadata edits.
 // Without a type, an existing key keeps its type; a new key's type is inferred from the text.
 import { promises as fsp } from "node:fs";
 import { GgufMetadataEntry, GgufValueType, MetadataEdit } from "../core/gguf";
@@ -14,6 +14,8 @@ const TYPE_NAMES: Readonly<Record<string, GgufValueType>> = {
 export const METADATA_ARG_HELP = `KEY=VALUE        existing key: keeps its type; new key: true/false -> bool, integer -> u32 (i32 if negative,
                  i64/u64 if large), decimal -> f32, anything else -> string
 KEY:TYPE=VALUE   TYPE is one of ${Object.keys(TYPE_NAMES).join(", ")}
+KEY:[TYPE]=JSON  an array of TYPE from a JSON array, e.g. general.tags:[str]='["code","tiny"]'; an existing
+                 array key keeps its element type: KEY='[1,2,3]'; KEY:[TYPE]=@FILE reads the JSON from FILE
 KEY=@FILE        string read from FILE (UTF-8), e.g. tokenizer.chat_template=@template.jinja; "@@" starts a literal "@"`;
 
 function inferType(text: string): GgufValueType {
@@ -50,17 +52,41 @@ function convert(key: string, type: GgufValueType, text: string): MetadataEdit {
   }
 }
 
+/** A JSON array of scalars as a GGUF array of `elementType` (each element checked as that type). */
+function convertArray(key: string, elementType: GgufValueType, text: string): MetadataEdit {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new CliUsageError(`${key}: the array value is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new CliUsageError(`${key}: an array value must be a JSON array like ["a","b"] or [1,2]`);
+  const values = parsed.map((v, i) => {
+    if (v === null || typeof v === "object") throw new CliUsageError(`${key}[${i}]: nested arrays and objects are not supported`);
+    return convert(`${key}[${i}]`, elementType, String(v)).value;
+  });
+  return { key, type: GgufValueType.ARRAY, value: { kind: "array", elementType, values } };
+}
+
 export async function parseMetadataArg(arg: string, existing: ReadonlyMap<string, GgufMetadataEntry>): Promise<MetadataEdit> {
   const eq = arg.indexOf("=");
   if (eq <= 0) throw new CliUsageError(`expected KEY=VALUE, got "${arg}"`);
   let key = arg.slice(0, eq);
   let text = arg.slice(eq + 1);
   let type: GgufValueType | undefined;
+  let elementType: GgufValueType | undefined;
   const colon = key.lastIndexOf(":");
   if (colon > 0) {
     const name = key.slice(colon + 1);
-    type = TYPE_NAMES[name];
-    if (type === undefined) throw new CliUsageError(`unknown type "${name}" in "${key}"`);
+    const inner = /^\[(\w+)\]$/.exec(name)?.[1];
+    if (inner !== undefined) {
+      elementType = TYPE_NAMES[inner];
+      if (elementType === undefined) throw new CliUsageError(`unknown element type "${inner}" in "${key}"`);
+      type = GgufValueType.ARRAY;
+    } else {
+      type = TYPE_NAMES[name];
+      if (type === undefined) throw new CliUsageError(`unknown type "${name}" in "${key}"`);
+    }
     key = key.slice(0, colon);
   }
   if (text.startsWith("@@")) text = text.slice(1);
@@ -74,8 +100,14 @@ export async function parseMetadataArg(arg: string, existing: ReadonlyMap<string
   }
   if (type === undefined) {
     const prev = existing.get(key);
-    type = prev && prev.type !== GgufValueType.ARRAY ? prev.type : inferType(text);
+    if (prev?.type === GgufValueType.ARRAY && typeof prev.value === "object" && "elementType" in prev.value) {
+      if (prev.value.elementType === GgufValueType.ARRAY) throw new CliUsageError(`${key}: nested arrays cannot be set from the command line`);
+      type = GgufValueType.ARRAY;
+      elementType = prev.value.elementType;
+    } else {
+      type = prev ? prev.type : inferType(text);
+    }
   }
-  if (type === GgufValueType.ARRAY) throw new CliUsageError(`${key}: arrays cannot be set from the command line`);
+  if (type === GgufValueType.ARRAY) return convertArray(key, elementType as GgufValueType, text);
   return convert(key, type, text);
 }

@@ -114,6 +114,14 @@ describe("Models view", function () {
     assert.equal(await vscode.env.clipboard.readText(), shards[0]);
   });
 
+  it("Reveal shows the model in the Explorer (a browser host has no OS file manager)", async function () {
+    if (!hasBrowserDriver()) this.skip();
+    await vscode.commands.executeCommand("ggufStudio.revealModel", vscode.Uri.file(shards[0]));
+    const row = await waitForWorkbench(".explorer-folders-view .monaco-list-row.selected", path.basename(shards[0]), 20_000);
+    assert.match(row, new RegExp(path.basename(shards[0]).replace(/\./g, "\\.")));
+    await screenshot("models-reveal");
+  });
+
   it("Delete names every shard in its confirmation and removes them all", async function () {
     if (!hasBrowserDriver()) this.skip();
     const deleting = vscode.commands.executeCommand<string[]>("ggufStudio.deleteModel", vscode.Uri.file(shards[1]));

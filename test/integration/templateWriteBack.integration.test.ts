@@ -7,7 +7,7 @@ import * as vscode from "vscode";
 import { readGgufFile, writeGgufWithMetadata } from "../../src/core/gguf";
 import { readGgufTemplates } from "../../src/core/templates/sources";
 import { SAVE_TITLES } from "../../src/host/templates/templateCommands";
-import { hasBrowserDriver, screenshot } from "./driver";
+import { hasBrowserDriver, screenshot, waitForWebview, waitUntil, webviewClick, webviewText } from "./driver";
 import { choose, waitForStep } from "./quickInput";
 
 const KEY = "tokenizer.chat_template";
@@ -37,8 +37,22 @@ describe("chat template write-back (real host)", function () {
     await writeGgufWithMetadata({ input: workspaceFile("tiny-llama-f16.gguf"), output: bare, edits: { remove: [KEY] } });
     assert.equal((await readGgufTemplates(bare)).templates.size, 0);
 
-    const uri = await vscode.commands.executeCommand<vscode.Uri>("ggufStudio.editChatTemplate", vscode.Uri.file(bare));
+    let uri: vscode.Uri;
+    if (hasBrowserDriver()) {
+      // As a user does it: the inspector's Chat template tab offers "Add a chat template…".
+      await vscode.commands.executeCommand("ggufStudio.inspectModel", vscode.Uri.file(bare));
+      const frame = `#inspector[data-state="ready"][data-file="${path.basename(bare)}"]`;
+      await waitForWebview(frame, frame, { timeoutMs: 30_000 });
+      await webviewClick(frame, "#tab-template");
+      assert.match(await webviewText(frame, "#template-empty"), /no chat template/);
+      await screenshot("inspector-template-add");
+      await webviewClick(frame, "#template-add");
+      uri = await waitUntil(() => { const u = vscode.window.activeTextEditor?.document.uri; return u?.scheme === "gguf-template" && u.path.includes(path.basename(bare)) ? u : undefined; }, "the template editor to open", 30_000);
+    } else {
+      uri = await vscode.commands.executeCommand<vscode.Uri>("ggufStudio.editChatTemplate", vscode.Uri.file(bare));
+    }
     const doc = await vscode.workspace.openTextDocument(uri);
+    await waitUntil(() => doc.getText().length > 0, "the ChatML starter to be inserted", 10_000);
     assert.match(doc.getText(), /<\|im_start\|>/, "the empty template gets a ChatML starter");
     const written = await vscode.commands.executeCommand<string>("ggufStudio.saveTemplateToGguf", uri, out);
     assert.equal(written, out);

@@ -1,4 +1,5 @@
-// Chat template: the embedded template(s), with a button that opens one as an editable document.
+// Chat template: the embedded template(s), with a button that opens one as an editable document;
+// a file without one gets a button that starts one (a ChatML starter, saved into a new GGUF).
 import type { InspectorModel } from "../../src/shared/inspectorProtocol";
 import { createControl } from "../ui/toolkit";
 import { clear, el } from "./dom";
@@ -8,7 +9,12 @@ export function renderTemplateTab(root: HTMLElement, model: InspectorModel, stat
   clear(root);
   const templates = model.chatTemplates;
   if (templates.length === 0) {
-    root.append(el("p", { class: "empty", id: "template-empty" }, "This file has no chat template (tokenizer.chat_template). Servers will fall back to a generic format."));
+    const add = createControl("button", { id: "template-add" }, "Add a chat template…");
+    add.addEventListener("click", () => post({ type: "editChatTemplate", key: "tokenizer.chat_template" }));
+    root.append(
+      el("p", { class: "empty", id: "template-empty" }, "This file has no chat template (tokenizer.chat_template). Servers will fall back to a generic format."),
+      el("div", { class: "toolbar" }, add),
+    );
     return;
   }
   const current = templates.find((t) => t.key === state.templateKey) ?? templates[0];

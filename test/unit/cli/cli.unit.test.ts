@@ -61,6 +61,27 @@ describe("gguf-studio CLI", () => {
     assert.equal(f.metadata.has("general.size_label"), false);
   });
 
+  it("set-metadata sets arrays from JSON, keeping an existing array's element type", async () => {
+    const out = path.join(dir, "arrays.gguf");
+    const r = await cli("set-metadata", MOE, out, 'general.tags:[str]=["code","tiny"]', "new.sizes:[u32]=[1,2,3]", "new.weights:[f32]=[0.5,-1]");
+    assert.equal(r.code, 0, r.err);
+    const f = await readGgufFile(out);
+    assert.deepEqual(f.metadata.get("general.tags")?.value, { kind: "array", elementType: GgufValueType.STRING, values: ["code", "tiny"] });
+    assert.deepEqual(f.metadata.get("new.sizes")?.value, { kind: "array", elementType: GgufValueType.UINT32, values: [1, 2, 3] });
+    assert.deepEqual(f.metadata.get("new.weights")?.value, { kind: "array", elementType: GgufValueType.FLOAT32, values: [0.5, -1] });
+    // An existing array key without a type keeps its element type.
+    const out2 = path.join(dir, "arrays2.gguf");
+    assert.equal((await cli("set-metadata", out, out2, 'general.tags=["one"]')).code, 0);
+    assert.deepEqual((await readGgufFile(out2)).metadata.get("general.tags")?.value, { kind: "array", elementType: GgufValueType.STRING, values: ["one"] });
+    // Bad arrays: not JSON, not an array, an element of the wrong type, nesting. Nothing is written.
+    for (const bad of ["x:[u8]=[1,", "x:[u8]=5", "x:[u8]=[300]", 'x:[str]=[["a"]]', "x:[nope]=[1]"]) {
+      const res = await cli("set-metadata", MOE, path.join(dir, "bad-array.gguf"), bad);
+      assert.notEqual(res.code, 0, bad);
+      assert.match(res.err, /x/, bad);
+    }
+    await assert.rejects(fsp.access(path.join(dir, "bad-array.gguf")));
+  });
+
   it("fails with clear messages and non-zero exit codes", async () => {
     const missing = await cli("inspect", path.join(dir, "nope.gguf"));
     assert.equal(missing.code, 1);
