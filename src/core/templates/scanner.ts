@@ -1,6 +1,7 @@
 // Splits a Jinja template into text, comments and code ({% %}, {{ }}), and produces a "code
 // view": the same text with everything that is not code blanked and string-literal contents
-// masked, so rules can match constructs with plain regexes and keep exact offsets.
+// masked, so rules can match constructs with plain regexes and keep exact offsets. What sits
+// between {% raw %} and {% endraw %} is text, not code: no rule looks inside it.
 
 export interface CodeTag {
   readonly kind: "statement" | "expression";
@@ -104,6 +105,16 @@ export function scanTemplate(text: string): ScannedTemplate {
     tags.push({ kind: next === "%" ? "statement" : "expression", start: open, end: closed + 2, innerStart, innerEnd });
     for (let k = open; k < closed + 2; k++) code[k] = text[k];
     i = closed + 2;
+    if (next === "%" && /^\s*raw\s*$/.test(text.slice(innerStart, innerEnd))) {
+      const end = /\{%[-+]?\s*endraw\s*[-+]?%\}/g;
+      end.lastIndex = i;
+      const m = end.exec(text);
+      if (!m) {
+        unterminated = true;
+        break;
+      }
+      i = m.index; // the endraw tag itself is scanned as a statement
+    }
   }
   for (const s of strings) {
     for (let k = s.start + s.quote.length; k < s.end - s.quote.length; k++) code[k] = text[k] === "\n" ? "\n" : "_";

@@ -3,8 +3,25 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { EngineSet, lintTemplate } from "../../../src/core/templates/index";
+import { runTemplateRules } from "../../../src/core/templates/rules";
+import { scanTemplate, statementKeyword } from "../../../src/core/templates/scanner";
 import { findJsonTemplates, readGgufTemplates, templateRangeToJson } from "../../../src/core/templates/sources";
 import { studioRoot } from "./helpers";
+
+describe("chat templates: {% raw %} blocks", () => {
+  it("no rule fires on code-like text inside {% raw %}, and the same text outside still does", () => {
+    const inside = "{% raw %}{{ m.content.split('a', 1)[0] }}{% endraw %}{{ messages[0].content }}";
+    const scanned = scanTemplate(inside);
+    assert.equal(scanned.unterminated, false);
+    assert.deepEqual(scanned.tags.map((t) => (t.kind === "statement" ? statementKeyword(scanned, t) : t.kind)), ["raw", "endraw", "expression"]);
+    assert.deepEqual(runTemplateRules(inside, { targets: ["minja"] }), []);
+    const outside = "{{ m.content.split('a', 1)[0] }}";
+    assert.ok(runTemplateRules(outside, { targets: ["minja"] }).some((f) => f.ruleId === "compat/split-maxsplit"));
+    const whitespace = "{%- raw -%}{{ x.split('a', 1) }}{%- endraw -%}";
+    assert.deepEqual(runTemplateRules(whitespace, { targets: ["minja"] }), []);
+    assert.equal(scanTemplate("{% raw %}{{ never closed").unterminated, true);
+  });
+});
 
 describe("chat templates: sources", () => {
   it("reads the tiny-llama template and its special tokens from the GGUF", async () => {
