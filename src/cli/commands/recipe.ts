@@ -38,6 +38,7 @@ export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quan
     `mean KLD    ${r.verified.meanKld.toFixed(6)} measured, ${formatPredicted(r.predictedKld)} predicted`,
     ...(r.verified.sameTopP !== undefined ? [`same top p  ${r.verified.sameTopP.toFixed(3)}%`] : []),
     `evaluations ${r.evaluations} probes (${r.newEvaluations} new this run), ${r.refinement.evaluations} in-context, ${r.compared.length} verification${r.compared.length === 1 ? "" : "s"}`,
+    ...(r.refinement.predictionHeld ? [`refinement  not needed: the chosen recipe read ${r.refinement.measuredKld.toFixed(6)} on the probe text, as predicted`] : []),
     ...r.refinement.rounds.map((x) => `refinement  round ${x.round}: probe KLD ${x.fromKld.toFixed(6)} → ${x.toKld?.toFixed(6) ?? "not measured"}, ${x.changedGroups} group${x.changedGroups === 1 ? "" : "s"} changed, ${x.accepted ? "kept" : "not kept"}`),
     `wall time   ${(wallMs / 1000).toFixed(1)} s (probes ${(r.probeWallMs / 1000).toFixed(1)} s, refinement ${(r.refinement.wallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s)`,
   ].join("\n") + "\n";
@@ -173,6 +174,7 @@ export const recipeCommand: CliCommand = {
         predictedKld: result.predictedKld >= UNMEASURED_KLD ? null : result.predictedKld, meanKld: result.verified.meanKld,
         sameTopP: result.verified.sameTopP ?? null, kld99_9: result.verified.kld99_9 ?? null,
         evaluations: result.evaluations, newEvaluations: result.newEvaluations, compared: result.compared,
+        refinement: { evaluations: result.refinement.evaluations, probeTextKld: result.refinement.measuredKld, predictionHeld: result.refinement.predictionHeld, rounds: result.refinement.rounds },
         probeWallMs: result.probeWallMs, verifyWallMs: result.verifyWallMs, wallMs, measurementsFile: result.measurementsFile, grouping: result.grouping,
       }, null, 2) + "\n");
     } else {

@@ -57,7 +57,7 @@ export interface OptimizeOptions {
    * KLD(group, type) ≈ A_group · D_type (optimizer.ts fitSensitivity); "raw" uses each reading as is.
    */
   readonly sensitivityModel?: "rank-one" | "raw";
-  /** Rounds of in-context refinement on the probe text (optimizerRefine.ts). Default 2; 0 turns it off. */
+  /** Rounds of in-context refinement on the probe text when the prediction missed (optimizerRefine.ts). Default 2; 0: never. */
   readonly refineRounds?: number;
   /** Folder for the measurement cache, probe files and the verified quant. */
   readonly workDir: string;
