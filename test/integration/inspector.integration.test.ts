@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
-import { isGgufError, readGgufModel, summarizeGguf, type GgufSummary } from "../../src/core/gguf";
+import { GgufValueType, isGgufError, readGgufModel, summarizeGguf, writeGgufWithMetadata, type GgufSummary } from "../../src/core/gguf";
 import { MetadataArrayBrowser } from "../../src/core/models/arrayBrowser";
 import { loadInspectorModel } from "../../src/core/models/inspectorData";
 import {
@@ -210,6 +210,20 @@ describe("GGUF inspector (custom editor)", function () {
     assert.match(await webviewText(`#inspector[data-file="doomed.gguf"]`, "#file-banner"), /deleted/);
     assert.equal(await webviewAttribute(frame, "#inspector", "data-state"), "ready", "what was read stays visible");
     await screenshot("inspector-deleted");
+  });
+
+  it("a file written just before opening shows no change banner; a real rewrite does", async () => {
+    const fresh = workspaceFile("fresh-write.gguf");
+    await writeGgufWithMetadata({ input: workspaceFile("tiny-llama-f16.gguf"), output: fresh, edits: { set: [{ key: "general.name", type: GgufValueType.STRING, value: "fresh" }] } });
+    const frame = await openInspector(fresh);
+    await new Promise((r) => setTimeout(r, 3000)); // the watcher's late events about the write arrive in this window
+    const state = await webviewAttribute(frame, "#inspector", "data-file-state");
+    assert.ok(state === null || state === "present", `no banner for the write that preceded opening (state ${state})`);
+    await writeGgufWithMetadata({ input: workspaceFile("tiny-llama-f16.gguf"), output: `${fresh}.next`, edits: { set: [{ key: "general.name", type: GgufValueType.STRING, value: "rewritten" }] } });
+    fs.renameSync(`${fresh}.next`, fresh);
+    await waitForWebview(`#inspector[data-file-state="changed"]`, frame, { timeoutMs: 30_000 });
+    assert.match(await webviewText(frame, "#file-banner"), /changed/);
+    fs.rmSync(fresh, { force: true });
   });
 });
 

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core/quant/recipeFile";
-import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
+import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitForWorkbenchGone, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
 
 const FRAME = "#recipe-root";
 
@@ -85,6 +85,7 @@ describe("recipe editor (real host)", function () {
     const toast = await waitForWorkbench(".notifications-toasts", "Recipe saved", 60_000);
     assert.match(toast, /tiny-llama-budget\.quant\.json/);
     assert.match(toast, /\d+ probe and \d+ in-context evaluations/);
+    await waitForWorkbenchGone(".notifications-toasts", "Evaluating KL divergence", 30_000);
     await screenshot("optimizer-done");
   });
 });

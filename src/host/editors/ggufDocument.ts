@@ -14,6 +14,8 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
   private _arrays: MetadataArrayBrowser | undefined;
   private _fileState: FileState = "present";
   private watchers: vscode.Disposable[] = [];
+  /** size:mtime of each file as read, so late watcher events about that same content do not flag a change. */
+  private readSignatures = new Map<string, string | undefined>();
   private readonly stateEmitter = this._register(new vscode.EventEmitter<FileState>());
   private readonly reloadEmitter = this._register(new vscode.EventEmitter<void>());
   private readonly disposeEmitter = this._register(new vscode.EventEmitter<void>());
@@ -77,7 +79,15 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
         this._error = inspectorErrorOf(this.uri.fsPath, e);
       }
     }
+    this.readSignatures = new Map(await Promise.all(this.paths.map(async (p) => [p, await fileSignature(p)] as const)));
     this.watch();
+  }
+
+  /** A watcher saw `p` created or changed: a change only if its size or mtime differs from what was read. */
+  private async onFileEvent(p: string): Promise<void> {
+    const now = await fileSignature(p);
+    if (now === undefined) this.setFileState("deleted");
+    else if (now !== this.readSignatures.get(p) || this._fileState === "deleted") this.setFileState("changed");
   }
 
   private failed(e: unknown): void {
@@ -114,8 +124,8 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
     for (const p of this.paths) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(nodePath.dirname(p)), nodePath.basename(p)));
       w.onDidDelete(() => this.setFileState("deleted"));
-      w.onDidCreate(() => this.setFileState("changed"));
-      w.onDidChange(() => this.setFileState("changed"));
+      w.onDidCreate(() => void this.onFileEvent(p));
+      w.onDidChange(() => void this.onFileEvent(p));
       this.watchers.push(w);
     }
   }
@@ -126,5 +136,14 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
     this.watchers = [];
     void this._arrays?.close();
     super.dispose();
+  }
+}
+
+async function fileSignature(p: string): Promise<string | undefined> {
+  try {
+    const s = await fsp.stat(p);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
   }
 }
