@@ -83,7 +83,7 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
     this.watch();
   }
 
-  /** A watcher saw `p` created or changed: a change only if its size or mtime differs from what was read. */
+  /** A watcher saw `p` deleted, created or changed: a change only if its size or mtime differs from what was read. */
   private async onFileEvent(p: string): Promise<void> {
     const now = await fileSignature(p);
     if (now === undefined) this.setFileState("deleted");
@@ -123,9 +123,8 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
     if (this.uri.scheme !== "file") return;
     for (const p of this.paths) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(nodePath.dirname(p)), nodePath.basename(p)));
-      w.onDidDelete(() => this.setFileState("deleted"));
-      w.onDidCreate(() => void this.onFileEvent(p));
-      w.onDidChange(() => void this.onFileEvent(p));
+      // Every event is checked against the disk: a late "delete" from a rename that already put the file back is no deletion.
+      for (const event of [w.onDidDelete, w.onDidCreate, w.onDidChange]) event(() => void this.onFileEvent(p));
       this.watchers.push(w);
     }
   }
