@@ -11,7 +11,7 @@ import type { RunRecord } from "../../src/core/quant/runHistory";
 import type { QuantizeOutcome } from "../../src/host/quantize/quantizeCommand";
 import { STEP_TITLES } from "../../src/host/quantize/quantizePicks";
 import { hasBrowserDriver, pressKeys, screenshot, typeText, waitForWebview, waitForWorkbench, webviewAttribute } from "./driver";
-import { choose, enter, onlyRow, waitForStep } from "./quickInput";
+import { accept, choose, enter, focusInput, onlyRow, waitForStep } from "./quickInput";
 
 const RECIPE_FRAME = "#recipe-root";
 
@@ -48,11 +48,12 @@ describe("Quantize Model… with a recipe (real host)", function () {
   it("picks the recipe in the target step; every tensor gets the recipe's type, the size is the editor's prediction, the run records the recipe", async () => {
     const run = vscode.commands.executeCommand<QuantizeOutcome | undefined>("ggufStudio.quantizeModel", vscode.Uri.file(model()));
     await waitForStep(STEP_TITLES.target);
+    await focusInput();
     await typeText("Recipe file");
     const filtered = await onlyRow("Recipe file");
     assert.match(filtered, /Recipe file…/, "the filter leaves the recipe item alone");
     await screenshot("quantize-recipe-target");
-    await pressKeys("Enter");
+    await accept(STEP_TITLES.target);
     const recipes = await waitForStep(STEP_TITLES.recipe);
     assert.match(recipes, /ui-recipe-tiny-llama\.quant\.json/);
     assert.match(recipes, /Browse/);

@@ -1,7 +1,8 @@
 // Answers the workbench's QuickPicks and InputBoxes with key presses, as a user would, and checks
 // that each answer was taken: a slow CI browser can drop an Enter that comes before the filter
-// has applied, which would otherwise leave a command waiting on its QuickPick until the test times out.
-import { pressKeys, screenshot, typeText, waitForWorkbench, waitForWorkbenchGone, waitUntil, workbenchText } from "./driver";
+// has applied, and a notification closing as the QuickPick opens can leave the keyboard focus
+// elsewhere; either would leave a command waiting on its QuickPick until the test times out.
+import { pressKeys, screenshot, typeText, waitForWorkbench, waitForWorkbenchGone, waitUntil, workbenchClick, workbenchText } from "./driver";
 
 export const QUICK_INPUT = ".quick-input-widget";
 const TITLE = `${QUICK_INPUT} .quick-input-title`;
@@ -24,8 +25,13 @@ export async function onlyRow(label: string): Promise<string> {
   }, `the QuickPick filtered to "${label}"`, 10_000);
 }
 
+/** Puts the keyboard focus in the QuickPick's input box, so typed text and Enter reach it. */
+export async function focusInput(): Promise<void> {
+  await workbenchClick(`${QUICK_INPUT} .quick-input-box input`, undefined, 10_000);
+}
+
 /** Presses Enter until the step titled `title` has gone (once more if the first Enter was dropped). */
-async function accept(title: string): Promise<void> {
+export async function accept(title: string): Promise<void> {
   await pressKeys("Enter");
   try {
     await waitForWorkbenchGone(TITLE, title, 5_000);
@@ -38,6 +44,7 @@ async function accept(title: string): Promise<void> {
 /** Filters the QuickPick titled `title` with `filter`, waits until the active row contains `label`, and accepts it. */
 export async function choose(title: string, filter: string, label = filter): Promise<string> {
   await waitForStep(title);
+  await focusInput();
   await typeText(filter);
   const row = await waitUntil(async () => {
     const [active] = await workbenchText(`${QUICK_INPUT} .monaco-list-row.focused`);
@@ -50,6 +57,7 @@ export async function choose(title: string, filter: string, label = filter): Pro
 /** Types `value` into the InputBox titled `title` (replacing what it holds when `replace`) and accepts it. */
 export async function enter(title: string, value: string, replace = false): Promise<void> {
   await waitForStep(title);
+  await focusInput();
   if (replace) await pressKeys("Control+A");
   await typeText(value);
   await accept(title);

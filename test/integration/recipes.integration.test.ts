@@ -4,8 +4,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
+import { parseBudget } from "../../src/core/quant/optimizer";
+import { planOptimization } from "../../src/core/quant/optimizerRun";
 import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core/quant/recipeFile";
+import { OPTIMIZE_TITLES } from "../../src/host/recipes/optimizePrompts";
 import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitForWorkbenchGone, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
+import { choose, enter, waitForStep } from "./quickInput";
 
 const FRAME = "#recipe-root";
 
@@ -65,16 +69,27 @@ describe("recipe editor (real host)", function () {
   });
 
   it("finds a recipe for a size budget through the command and records it for the chart", async function () {
+    if (!hasBrowserDriver()) this.skip(); // the optional steps are QuickPicks answered with key presses
     this.timeout(600_000);
     const model = workspaceFile("tiny-llama-f16.gguf");
     const evalText = workspaceFile("optimizer-eval-slice.txt");
     fs.writeFileSync(evalText, fs.readFileSync(workspaceFile("code-eval.txt"), "utf8").slice(0, 20_000));
     const out = workspaceFile("tiny-llama-budget.quant.json");
-    const result = await vscode.commands.executeCommand<{ verified: { fileBytes: number; meanKld: number; quantPath: string }; evaluations: number; budgetBytes: number } | undefined>(
+    const run = vscode.commands.executeCommand<{ verified: { fileBytes: number; meanKld: number; quantPath: string }; evaluations: number; newEvaluations: number; budgetBytes: number } | undefined>(
       "ggufStudio.optimizeRecipe",
-      { model, budget: "4.4MB", evalText, calibText: workspaceFile("code-calib.txt"), out, maxEvaluations: 12, probeChunks: 2, verifyChunks: 4, candidateTypes: ["Q3_K", "Q6_K"] },
+      { model, budget: "4.4MB", evalText, calibText: workspaceFile("code-calib.txt"), out, probeChunks: 2, verifyChunks: 4, candidateTypes: ["Q3_K", "Q6_K"] },
     );
+    // The optional steps, answered as a user would: no imatrix, at most 12 evaluations.
+    await choose(OPTIMIZE_TITLES.imatrix, "No importance");
+    const measure = await waitForStep(OPTIMIZE_TITLES.measure);
+    const plan = planOptimization(await loadRecipeModel(model), parseBudget("4.4MB"), { candidateTypes: ["Q3_K", "Q6_K"] });
+    assert.match(measure, new RegExp(`All ${plan.probes} probes`), "the step states how many probes a full run makes");
+    await screenshot("optimizer-measurement-budget");
+    await choose(OPTIMIZE_TITLES.measure, "evaluations", "At most N evaluations");
+    await enter(OPTIMIZE_TITLES.limit, "12");
+    const result = await run;
     assert.ok(result, "the optimizer ran");
+    assert.ok(result.newEvaluations <= 12, `${result.newEvaluations} new evaluations within the limit of 12`);
     assert.equal(result.budgetBytes, 4_400_000);
     assert.ok(result.verified.fileBytes <= 4_400_000);
     assert.ok(fs.existsSync(out) && fs.existsSync(result.verified.quantPath));

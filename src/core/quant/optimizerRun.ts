@@ -125,27 +125,48 @@ async function quantizeWith(o: OptimizeOptions, model: RecipeModel, recipe: Quan
   return estimateOutputFileBytes(model, resolution);
 }
 
-export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult> {
-  await fs.promises.mkdir(o.workDir, { recursive: true });
-  const model = await loadRecipeModel(o.basePath);
+export interface OptimizationPlan {
+  readonly model: RecipeModel;
+  readonly groups: readonly TensorGroup[];
+  readonly budgetBytes: number;
+  /** What no choice changes: the header, tensors llama-quantize keeps, and worst-case padding. */
+  readonly fixedBytes: number;
+  /** Candidate types probed for this budget. */
+  readonly types: readonly string[];
+  /** Probe evaluations a run from scratch makes (groups × types they may take). */
+  readonly probes: number;
+}
+
+/**
+ * Groups, candidate types and the probe count for a budget, before anything runs; throws
+ * BudgetError when the budget is below the model's smallest size with these types.
+ */
+export function planOptimization(model: RecipeModel, budget: Budget, o: { readonly imatrixCoverage?: ReadonlySet<string>; readonly hasImatrix?: boolean; readonly candidateTypes?: readonly string[] } = {}): OptimizationPlan {
   const groups = groupTensors(model.tensors);
-  const budgetBytes = budgetToBytes(o.budget, model);
-  const allTypes = [...(o.candidateTypes ?? candidateTypes(o.imatrix !== undefined))];
-  // Check the budget before spending any time: header + kept tensors + every group at its smallest type.
+  const budgetBytes = budgetToBytes(budget, model);
+  const allTypes = [...(o.candidateTypes ?? candidateTypes(o.hasImatrix ?? o.imatrixCoverage !== undefined))];
   const uniformSmallest = resolveForModel({ version: 1, baseType: allTypes[0], rules: [] }, model);
   const smallest = estimateOutputFileBytes(model, uniformSmallest);
   if (smallest > budgetBytes) {
     throw new BudgetError(`the budget of ${budgetBytes} bytes is below the smallest possible size of this model with these types (${smallest} bytes, everything at ${allTypes[0]})`);
   }
-  // What no choice changes: the header, tensors llama-quantize keeps, and worst-case padding.
   const quantizable = uniformSmallest.tensors.filter((t) => t.source.by !== "kept");
-  const fixed = model.headerBytes + uniformSmallest.tensors.filter((t) => t.source.by === "kept")
+  const fixedBytes = model.headerBytes + uniformSmallest.tensors.filter((t) => t.source.by === "kept")
     .reduce((s, t) => s + Math.ceil(t.bytes / model.alignment) * model.alignment, 0) + quantizable.length * model.alignment;
-
   // Probe only types that a solution near this budget can use: bits per weight within a bracket
   // around the budget's average (measurements outside it would never be picked).
   const quantElements = quantizable.reduce((s, t) => s + t.elementCount, 0);
-  const types = o.candidateTypes ? allTypes : bracketTypes(allTypes, ((budgetBytes - fixed) * 8) / quantElements);
+  const types = o.candidateTypes ? allTypes : bracketTypes(allTypes, ((budgetBytes - fixedBytes) * 8) / quantElements);
+  const probes = groups.reduce((n, g) => n + types.filter((t) => allowedType(g, t, o.imatrixCoverage)).length, 0);
+  return { model, groups, budgetBytes, fixedBytes, types, probes };
+}
+
+export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult> {
+  await fs.promises.mkdir(o.workDir, { recursive: true });
+  const model = await loadRecipeModel(o.basePath);
+  const covered = o.imatrix ? await imatrixCoverage(o.imatrix) : undefined;
+  // Checks the budget before spending any time.
+  const { groups, budgetBytes, fixedBytes: fixed, types } = planOptimization(model, o.budget, { imatrixCoverage: covered, hasImatrix: o.imatrix !== undefined, candidateTypes: o.candidateTypes });
   const ctx = o.contextSize ?? 256;
   const probeChunks = o.probeChunks ?? 12;
   const baseFingerprint = await fileFingerprint(o.basePath);
@@ -168,7 +189,6 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
 
   // Everything else stays at the source precision, so a probe isolates one group's error.
   const sourceType = ggmlTypeName(groups[0]?.tensors[0]?.ggmlType ?? 1);
-  const covered = o.imatrix ? await imatrixCoverage(o.imatrix) : undefined;
   const todo: { g: TensorGroup; t: string }[] = [];
   for (const g of groups) for (const t of types) if (allowedType(g, t, covered) && measurements[g.id]?.[t] === undefined) todo.push({ g, t });
   const total = groups.length * types.length;

@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { writeFileAtomically } from "../../core/atomicWrite";
 import { LogitsCache } from "../../core/eval/logitsCache";
 import { parseBudget } from "../../core/quant/optimizer";
-import { optimizeRecipe, type OptimizeResult } from "../../core/quant/optimizerRun";
+import { optimizeRecipe, planOptimization, type OptimizeResult } from "../../core/quant/optimizerRun";
 import { serializeRecipe } from "../../core/quant/recipeParse";
 import { loadRecipeModel } from "../../core/quant/recipeFile";
 import { buildStartingRecipe, STARTING_POINTS, type StartingPoint } from "../../core/quant/recipeStarts";
@@ -15,6 +15,7 @@ import type { Feature, StudioContext } from "../context";
 import { reportError } from "../errors";
 import { hostToolRun, tokenSignal } from "../kld/hostRunner";
 import { kldCacheDir, evaluateAndStore } from "../kld/kldFeature";
+import { askImatrix, askMeasurementBudget } from "./optimizePrompts";
 import { RecipeEditorPanel } from "./recipeEditorPanel";
 
 const BASE_TYPES = ["Q2_K", "Q3_K", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K", "Q8_0", "IQ2_XXS", "IQ2_S", "IQ3_XXS"];
@@ -85,9 +86,12 @@ export interface OptimizeArgs {
   readonly evalText?: string;
   /** Text the sensitivity probes measure on (default: asked; "eval" uses the eval text). */
   readonly calibText?: string;
-  readonly imatrix?: string;
+  /** An imatrix file, null for none; undefined: asked. */
+  readonly imatrix?: string | null;
   readonly out?: string;
   readonly maxEvaluations?: number;
+  /** Measurement limits; with neither given, asked. */
+  readonly maxMinutes?: number;
   readonly probeChunks?: number;
   readonly verifyChunks?: number;
   readonly candidateTypes?: readonly string[];
@@ -118,6 +122,14 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
         if (!probeText) return undefined;
       }
     }
+    const imatrix = args.imatrix !== undefined ? args.imatrix : await askImatrix();
+    if (imatrix === undefined) return undefined;
+    // The plan checks the budget now, before any tool runs, and sizes the measurement step.
+    const plan = planOptimization(await loadRecipeModel(modelPath), budget, { hasImatrix: imatrix !== null, candidateTypes: args.candidateTypes });
+    const limits = args.maxEvaluations !== undefined || args.maxMinutes !== undefined
+      ? { maxEvaluations: args.maxEvaluations, maxMs: args.maxMinutes !== undefined ? args.maxMinutes * 60_000 : undefined }
+      : await askMeasurementBudget(plan);
+    if (!limits) return undefined;
     const out = args.out ?? path.join(path.dirname(modelPath), `${path.basename(modelPath).replace(/\.gguf$/i, "")}-optimized.quant.json`);
     const quantize = ctx.tools.require("llama-quantize");
     const perplexity = ctx.tools.require("llama-perplexity");
@@ -131,8 +143,8 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
           return await optimizeRecipe({
             quantize: quantize.path, perplexity: perplexity.path, basePath: modelPath, budget, evalPath: evalText,
             ...(probeText ? { probeTextPath: probeText } : {}),
-            ...(args.imatrix ? { imatrix: args.imatrix } : {}),
-            probeChunks: args.probeChunks, verifyChunks: args.verifyChunks, maxEvaluations: args.maxEvaluations,
+            ...(imatrix ? { imatrix } : {}),
+            probeChunks: args.probeChunks, verifyChunks: args.verifyChunks, maxEvaluations: limits.maxEvaluations, maxMs: limits.maxMs,
             ...(args.candidateTypes ? { candidateTypes: args.candidateTypes } : {}),
             workDir: path.join(ctx.storageDir, "optimizer"), cache: new LogitsCache(kldCacheDir(ctx), ctx.config.kldCacheMaxGiB * 1024 ** 3),
             threads: ctx.config.threads || undefined, gpuLayers, signal: sig.signal, run: hostToolRun(ctx, token),
