@@ -8,10 +8,11 @@ import { parseBudget } from "../../src/core/quant/optimizer";
 import { planOptimization } from "../../src/core/quant/optimizerRun";
 import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core/quant/recipeFile";
 import { OPTIMIZE_TITLES } from "../../src/host/recipes/optimizePrompts";
-import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitForWorkbenchGone, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText } from "./driver";
+import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitForWorkbenchGone, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText, workbenchClick } from "./driver";
 import { choose, enter, waitForStep } from "./quickInput";
 
 const FRAME = "#recipe-root";
+const CHART_FRAME = "#charts-root";
 
 function workspaceFile(name: string): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -102,5 +103,18 @@ describe("recipe editor (real host)", function () {
     assert.match(toast, /\d+ probe and \d+ in-context evaluations/);
     await waitForWorkbenchGone(".notifications-toasts", "Evaluating KL divergence", 30_000);
     await screenshot("optimizer-done");
+
+    // "Open Chart" on the notification: the verified recipe is a point of origin "optimizer" at its exact size.
+    await workbenchClick(".notifications-toasts .monaco-button", "Open Chart", 20_000);
+    await waitForWebview("#chart-svg", CHART_FRAME, { timeoutMs: 30_000 });
+    const point = await waitUntil(async () => {
+      const points = await webviewEval<{ label: string; origin: string; bytes: number }[]>(CHART_FRAME,
+        `Array.from(document.querySelectorAll('#points .point')).map((e) => ({ label: e.dataset.label, origin: e.dataset.origin, bytes: Number(e.dataset.bytes) }))`);
+      return points.find((p) => p.label === "tiny-llama-budget");
+    }, "the optimizer's point in the chart", 30_000);
+    assert.equal(point.origin, "optimizer");
+    assert.equal(point.bytes, result.verified.fileBytes);
+    await screenshot("optimizer-chart");
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
   });
 });

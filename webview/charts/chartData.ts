@@ -75,3 +75,18 @@ export function pointsToCsv(points: readonly ChartPoint[], metric: ChartMetric):
   }
   return lines.join("\n") + "\n";
 }
+
+/** A file size or bits per weight as an axis label, with `decimals` digits. */
+export function formatAxisValue(v: number, axis: ChartAxis, decimals = 2): string {
+  if (axis === "bitsPerWeight") return v.toFixed(decimals);
+  return v >= 1024 ** 3 ? `${(v / 1024 ** 3).toFixed(decimals)} GiB` : `${(v / 1024 ** 2).toFixed(decimals)} MiB`;
+}
+
+/** Tick labels with as few decimals (2 to 6) as keep them distinct: a narrow range must not read "3.81, 3.81". */
+export function formatAxisTicks(ticks: readonly number[], axis: ChartAxis): string[] {
+  for (let d = 2; d < 6; d++) {
+    const labels = ticks.map((t) => formatAxisValue(t, axis, d));
+    if (new Set(labels).size === labels.length) return labels;
+  }
+  return ticks.map((t) => formatAxisValue(t, axis, 6));
+}

@@ -2,7 +2,7 @@
 // library): axes, log or linear y, points by origin, the Pareto frontier, labels and hover data.
 // Colours are CSS variables (VS Code theme), resolved to literals only when exporting.
 import type { ChartAxis, ChartMetric, ChartPoint } from "../../src/shared/chartsProtocol";
-import { axisValue, linearTicks, logTicks, METRICS, metricValue, paretoFrontier } from "./chartData";
+import { axisValue, formatAxisTicks, formatAxisValue, linearTicks, logTicks, METRICS, metricValue, paretoFrontier } from "./chartData";
 
 const NS = "http://www.w3.org/2000/svg";
 export const ORIGIN_STYLE: Record<ChartPoint["origin"], { color: string; shape: "circle" | "diamond" | "square" | "triangle"; name: string }> = {
@@ -36,7 +36,6 @@ function marker(shape: string, x: number, y: number, r: number, color: string): 
   return svgEl("path", { d, fill: color });
 }
 
-const fmtX = (v: number, axis: ChartAxis) => (axis === "bitsPerWeight" ? v.toFixed(2) : v >= 1024 ** 3 ? `${(v / 1024 ** 3).toFixed(2)} GiB` : `${(v / 1024 ** 2).toFixed(2)} MiB`);
 const fmtY = (v: number) => (v === 0 ? "0" : Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(1) : String(Number(v.toPrecision(3))));
 
 /** Renders into a fresh <svg>; points carry data-* attributes (id, label, x, y) for hover and tests. */
@@ -71,10 +70,12 @@ export function renderChart(points: readonly ChartPoint[], o: ChartOptions, onHo
 
   const grid = svgEl("g", { class: "grid", stroke: "var(--vscode-editorWidget-border, #8884)", "stroke-width": 1 });
   const labels = svgEl("g", { fill: "var(--vscode-descriptionForeground)", "font-size": 11 });
-  for (const t of linearTicks(x0, x1)) {
+  const xTicks = linearTicks(x0, x1);
+  const xLabels = formatAxisTicks(xTicks, o.axis);
+  xTicks.forEach((t, i) => {
     grid.append(svgEl("line", { x1: sx(t), x2: sx(t), y1: m.top, y2: m.top + h, "stroke-opacity": 0.35 }));
-    labels.append(svgEl("text", { x: sx(t), y: m.top + h + 16, "text-anchor": "middle" }, fmtX(t, o.axis)));
-  }
+    labels.append(svgEl("text", { x: sx(t), y: m.top + h + 16, "text-anchor": "middle" }, xLabels[i]));
+  });
   for (const t of log ? logTicks(y0, y1) : linearTicks(y0, y1)) {
     grid.append(svgEl("line", { x1: m.left, x2: m.left + w, y1: sy(t), y2: sy(t), "stroke-opacity": 0.35 }));
     labels.append(svgEl("text", { x: m.left - 6, y: sy(t) + 4, "text-anchor": "end" }, fmtY(t)));
@@ -104,7 +105,7 @@ export function renderChart(points: readonly ChartPoint[], o: ChartOptions, onHo
     });
     const mk = marker(style.shape, x, y, 5, style.color);
     if (onFrontier.has(p.id)) mk.setAttribute("stroke", "var(--vscode-foreground)");
-    pg.append(mk, svgEl("title", {}, `${p.label} (${style.name}): ${fmtX(axisValue(p, o.axis), o.axis)}, ${METRICS[o.metric].label} ${metricValue(p, o.metric)}`));
+    pg.append(mk, svgEl("title", {}, `${p.label} (${style.name}): ${formatAxisValue(axisValue(p, o.axis), o.axis, 3)}, ${METRICS[o.metric].label} ${metricValue(p, o.metric)}`));
     pg.append(svgEl("text", { x: x + 8, y: y - 7, "font-size": 10, fill: "var(--vscode-foreground)" }, p.label));
     pg.addEventListener("mouseenter", (ev) => onHover(p, ev as MouseEvent));
     pg.addEventListener("focus", () => onHover(p));

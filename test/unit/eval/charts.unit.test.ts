@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import type { ChartPoint } from "../../../src/shared/chartsProtocol";
-import { linearTicks, logTicks, paretoFrontier, pointsToCsv } from "../../../webview/charts/chartData";
+import { formatAxisTicks, formatAxisValue, linearTicks, logTicks, paretoFrontier, pointsToCsv } from "../../../webview/charts/chartData";
 import { RECIPE_TYPES } from "../../../src/core/quant/recipeParse";
 
 const ROOT = path.resolve(__dirname, "../../../..");
@@ -45,6 +45,18 @@ describe("chart data", () => {
     assert.deepEqual(linearTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
     const lt = logTicks(0.0008, 1.1);
     assert.ok(lt.includes(0.001) && lt.includes(0.01) && lt.includes(0.1) && lt.includes(1));
+  });
+
+  it("labels size ticks with enough decimals to tell them apart, and no more", () => {
+    const wide = linearTicks(3 * 1024 ** 2, 5 * 1024 ** 2);
+    assert.ok(formatAxisTicks(wide, "bytes").every((l) => /^\d+\.\d{2} MiB$/.test(l)), "two decimals suffice");
+    // One optimizer point at 3.8 MiB: ticks 5 kB apart, which two decimals would print as "3.81 MiB" twice.
+    const narrow = linearTicks(3989248 - 12000, 3989248 + 12000);
+    const labels = formatAxisTicks(narrow, "bytes");
+    assert.equal(new Set(labels).size, labels.length, labels.join(" | "));
+    assert.ok(labels.every((l) => /^\d+\.\d{3,4} MiB$/.test(l)), labels.join(" | "));
+    assert.equal(formatAxisValue(2.5 * 1024 ** 3, "bytes"), "2.50 GiB");
+    assert.equal(formatAxisValue(4.5, "bitsPerWeight"), "4.50");
   });
 });
 
