@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { writeFileAtomically } from "../../core/atomicWrite";
 import { LogitsCache } from "../../core/eval/logitsCache";
 import { locateTools } from "../../core/native/toolLocator";
 import { ToolCancelledError } from "../../core/native/toolRunner";
@@ -159,9 +160,7 @@ export const recipeCommand: CliCommand = {
     }
     const wallMs = Date.now() - started;
     const recipe = { ...result.recipe, model: path.relative(path.dirname(path.resolve(out)), path.resolve(base)) || path.basename(base) };
-    const tmp = `${out}.${process.pid}.tmp`;
-    await fs.promises.writeFile(tmp, serializeRecipe(recipe), "utf8");
-    await fs.promises.rename(tmp, out);
+    await writeFileAtomically(out, serializeRecipe(recipe));
     const quantOut = out.replace(/\.quant\.json$/, ".gguf");
     // The work folder may be on another file system: copy to a temp name beside the target, then rename.
     const quantTmp = `${quantOut}.${process.pid}.tmp`;

@@ -2,6 +2,7 @@
 // the tool version, the exact command line, the eval text and its fingerprint, context and chunks.
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomically } from "../atomicWrite";
 import type { KldSummary, PerplexityOutput } from "./perplexityParser";
 
 export type QuantOrigin = "preset" | "recipe" | "optimizer" | "other";
@@ -86,9 +87,7 @@ export class KldResultsStore {
       r.quantFingerprint === record.quantFingerprint && r.evalFingerprint === record.evalFingerprint &&
       r.contextSize === record.contextSize && r.chunks === record.chunks;
     const data: KldResultsFile = { version: 1, base, results: [...existing.filter((r) => !same(r)), record] };
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.promises.writeFile(tmp, JSON.stringify(data, null, 2));
-    await fs.promises.rename(tmp, file);
+    await writeFileAtomically(file, JSON.stringify(data, null, 2));
     return file;
   }
 }

@@ -195,19 +195,26 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   let done = total - todo.length;
   let newEvaluations = 0;
   const started = Date.now();
+  /** The measurement budget (evaluations or time), shared by the probes and the refinement. */
+  const withinBudget = (evaluationsMade: number) =>
+    (o.maxEvaluations === undefined || evaluationsMade < o.maxEvaluations) && (o.maxMs === undefined || Date.now() - started < o.maxMs);
+  /** Quantizes `recipe` to `out` and measures its KLD against `logitsFile`: one evaluation of any phase. */
+  const quantizeAndMeasure = async (recipe: QuantRecipe, out: string, tag: string, logitsFile: string) => {
+    const fileBytes = await quantizeWith(o, model, recipe, out, tag);
+    const { parsed } = await runKldForQuant(
+      { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
+      out, logitsFile);
+    return { fileBytes, parsed };
+  };
   const probeFile = path.join(o.workDir, "probe.gguf");
   try {
     for (const { g, t } of todo) {
       if (o.signal?.aborted) throw new ToolCancelledError(o.quantize);
-      if (o.maxEvaluations !== undefined && newEvaluations >= o.maxEvaluations) break;
-      if (o.maxMs !== undefined && Date.now() - started >= o.maxMs) break;
+      if (!withinBudget(newEvaluations)) break;
       o.onProgress?.({ phase: "probe", done, total, message: `${g.id} at ${t}` });
       const probe: QuantRecipe = { version: 1, baseType: t, rules: [{ pattern: ".", type: sourceType }, { pattern: g.pattern, type: t }] };
       const t0 = Date.now();
-      await quantizeWith(o, model, probe, probeFile, "probe");
-      const { parsed } = await runKldForQuant(
-        { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
-        probeFile, probeLogits.file);
+      const { parsed } = await quantizeAndMeasure(probe, probeFile, "probe", probeLogits.file);
       measurements[g.id] = { ...(measurements[g.id] ?? {}), [t]: parsed.summary.meanKld?.value ?? 0 };
       state = { ...state, measurements, evaluations: state.evaluations + 1, wallMs: state.wallMs + (Date.now() - t0) };
       newEvaluations++;
@@ -234,16 +241,13 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
     try {
       return await refineChoice({
         groups, types, sens, budgetBytes: budgetBytes - fixed, initial: additiveChoice, sourceType, rounds,
-        mayEvaluate: () => (o.maxEvaluations === undefined || newEvaluations + refineCount < o.maxEvaluations)
-          && (o.maxMs === undefined || Date.now() - started < o.maxMs),
+        mayEvaluate: () => withinBudget(newEvaluations + refineCount),
         measure: async (typeOf) => {
           if (o.signal?.aborted) throw new ToolCancelledError(o.quantize);
           refineCount++;
           o.onProgress?.({ phase: "refine", done: refineCount, total: rounds * (groups.length + 1) + 1, message: "measuring groups in the context of the chosen recipe" });
-          await quantizeWith(o, model, recipeFromChoice(groups, { types: typeOf, bytes: 0, predictedKld: 0 }, "refine", {}), refineFile, "refine");
-          const { parsed } = await runKldForQuant(
-            { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
-            refineFile, probeLogits.file);
+          const recipe = recipeFromChoice(groups, { types: typeOf, bytes: 0, predictedKld: 0 }, "refine", {});
+          const { parsed } = await quantizeAndMeasure(recipe, refineFile, "refine", probeLogits.file);
           return parsed.summary.meanKld?.value ?? Infinity;
         },
       });
@@ -266,11 +270,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
       threads: o.threads, gpuLayers: o.gpuLayers, cache: o.cache, signal: o.signal, run: o.run, onLine: o.onLine }, base, warnings);
   const evaluate = async (recipe: QuantRecipe, tag: string) => {
     const out = path.join(o.workDir, `${tag}.gguf`);
-    const fileBytes = await quantizeWith(o, model, recipe, out, tag);
-    const { parsed } = await runKldForQuant(
-      { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
-      out, verifyLogits.file);
-    return { recipe, out, fileBytes, parsed };
+    return { recipe, out, ...(await quantizeAndMeasure(recipe, out, tag, verifyLogits.file)) };
   };
   o.onProgress?.({ phase: "verify", done: 0, total: 2, message: "quantizing and evaluating the optimized recipe" });
   const candidates = [await evaluate(optimized, "optimized")];

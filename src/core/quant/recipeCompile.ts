@@ -8,6 +8,7 @@
 // quantizable tensor is named (nothing falls through to the stock mix's own choices).
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomically } from "../atomicWrite";
 import { QUANT_PRESETS } from "./presets";
 import type { QuantRecipe, RecipeResolution } from "./recipeTypes";
 
@@ -93,9 +94,7 @@ export function compileRecipe(recipe: QuantRecipe, resolution: RecipeResolution,
 /** Writes the tensor-type file (temp name, then rename) and returns the flags for llama-quantize. */
 export async function writeCompiledRecipe(compiled: CompiledRecipe, file: string): Promise<WrittenRecipe> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, compiled.tensorTypeFileText, "utf8");
-  await fs.promises.rename(tmp, file);
+  await writeFileAtomically(file, compiled.tensorTypeFileText);
   const extraArgs = ["--tensor-type-file", file, ...(compiled.imatrix ? ["--imatrix", compiled.imatrix] : [])];
   return { ...compiled, tensorTypeFile: file, extraArgs };
 }

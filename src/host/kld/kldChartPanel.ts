@@ -1,8 +1,8 @@
 // The KLD chart panel: reads the results store, sends points to the webview, and saves exports
 // (PNG/SVG/CSV rendered by the webview) where the user chooses.
-import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
+import { writeFileAtomically } from "../../core/atomicWrite";
 import type { KldResultRecord, KldResultsFile } from "../../core/eval/resultsStore";
 import type { ChartPoint, ChartsFromWebview, ChartsToWebview, ExportFormat } from "../../shared/chartsProtocol";
 import type { StudioContext } from "../context";
@@ -129,7 +129,5 @@ function latest(d: KldResultsFile): string {
 }
 
 async function writeExport(format: ExportFormat, data: string, file: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, format === "png" ? Buffer.from(data, "base64") : Buffer.from(data, "utf8"));
-  await fs.promises.rename(tmp, file);
+  await writeFileAtomically(file, format === "png" ? Buffer.from(data, "base64") : data);
 }
