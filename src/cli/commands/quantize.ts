@@ -7,7 +7,7 @@ import { findQuantPreset } from "../../core/quant/presets";
 import { prepareRecipeQuantize, type RecipeQuantizeInputs } from "../../core/quant/recipeFile";
 import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
 import {
-  QuantizeError, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, runQuantizeJob, type QuantizeRequest, type QuantizeStage,
+  QuantizeError, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, runQuantizeJob, type QuantizeRequest, type QuantizeStage, type SourceInfo,
 } from "../../core/quant/quantizeJob";
 import { CliCommand, CliIo, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 
@@ -83,6 +83,19 @@ async function quantizeWith(
   const gpu = (one("gpu") ?? "auto") as GpuOffloadSetting;
   if (!["auto", "cpu", "gpu"].includes(gpu)) throw new CliUsageError(`--gpu must be auto, cpu or gpu`);
 
+  // A dry run reads the source first, so a bad source (a FIFO, a directory) is named even without tools.
+  let drySource: SourceInfo | undefined;
+  if (flags.has("dry-run")) {
+    try {
+      drySource = await inspectSource(input);
+    } catch (e) {
+      if (e instanceof QuantizeError) {
+        io.err(`gguf-studio quantize: ${e.message} (${e.code})\n`);
+        return 1;
+      }
+      throw e;
+    }
+  }
   const location = locateTools({ configuredDir: one("tools") ?? process.env.GGUF_STUDIO_LLAMA_CPP, extensionRoot: path.resolve(__dirname, "..") });
   const quantizeTool = location.found["llama-quantize"];
   if (!quantizeTool) throw new Error(`llama-quantize not found${location.settingProblem ? ` (${location.settingProblem})` : ""}; pass --tools DIR or run npm run build:native`);
@@ -114,7 +127,7 @@ async function quantizeWith(
 
   try {
     if (flags.has("dry-run")) {
-      const source = await inspectSource(input);
+      const source = drySource ?? (await inspectSource(input));
       const estimate = await estimateQuantizedSize(request, source, deps);
       const free = await freeBytes(path.dirname(path.resolve(output)));
       const facts = { source: source.shardPaths, ...(recipe ? { recipeEstimatedBytes: recipe.estimatedFileBytes } : {}), sourceBytes: source.bytes, estimatedBytes: estimate.bytes, bitsPerWeight: estimate.bitsPerWeight, freeBytes: free, needsImatrix: estimate.toolSaysImatrixRequired, commandLine: estimate.commandLine };

@@ -3,6 +3,7 @@
 
 export type GgufErrorCode =
   | "io"
+  | "not-a-file"
   | "truncated"
   | "bad-magic"
   | "unsupported-version"

@@ -2,7 +2,7 @@
 // window and ask for a refill only when a value crosses its end, so a header with hundreds of
 // thousands of small values costs few syscalls and no per-value awaits. The window grows only
 // when a single value is larger than it, so memory follows the largest item, not the file.
-import { promises as fsp } from "node:fs";
+import { constants as fsConstants, promises as fsp, type Stats } from "node:fs";
 import { GgufError } from "./errors";
 
 const INITIAL_CHUNK = 256 * 1024;
@@ -24,17 +24,21 @@ export class FileWindow {
   ) {}
 
   static async open(path: string): Promise<FileWindow> {
+    await assertRegularFile(path);
     let handle: fsp.FileHandle;
     try {
-      handle = await fsp.open(path, "r");
+      // O_NONBLOCK: a FIFO swapped in after the check must not block the open (no effect on files).
+      handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch (e) {
       throw new GgufError("io", `cannot open ${path}: ${(e as Error).message}`, undefined, path);
     }
     try {
       const stat = await handle.stat();
+      if (!stat.isFile()) throw notAFile(path, stat);
       return new FileWindow(handle, stat.size, path);
     } catch (e) {
       await handle.close();
+      if (e instanceof GgufError) throw e;
       throw new GgufError("io", `cannot stat ${path}: ${(e as Error).message}`, undefined, path);
     }
   }
@@ -78,4 +82,30 @@ export class FileWindow {
     }
     return out;
   }
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+function notAFile(path: string, stat: Stats): GgufError {
+  return new GgufError("not-a-file", `${path} is ${kindOf(stat)}, not a GGUF file`, undefined, path);
+}
+
+/**
+ * Refuses directories, FIFOs, sockets and devices before anything opens them: opening a FIFO for
+ * reading blocks until a writer appears, and reading a directory fails with a bare EISDIR.
+ */
+export async function assertRegularFile(path: string): Promise<void> {
+  let stat: Stats;
+  try {
+    stat = await fsp.stat(path);
+  } catch (e) {
+    throw new GgufError("io", `cannot open ${path}: ${(e as Error).message}`, undefined, path);
+  }
+  if (!stat.isFile()) throw notAFile(path, stat);
 }

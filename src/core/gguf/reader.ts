@@ -4,7 +4,7 @@ import { GgufError } from "./errors";
 import { FileWindow } from "./fileWindow";
 import { ggmlTypeById } from "./ggmlTypes";
 import { tensorKind, tensorLayerIndex } from "./tensorNaming";
-import { GgufFile, GgufMetadataEntry, GgufTensorInfo, GgufValue, GgufValueType } from "./types";
+import { GGUF_VALUE_TYPE_NAMES, GgufFile, GgufMetadataEntry, GgufTensorInfo, GgufValue, GgufValueType } from "./types";
 import { fixedValueSize, ValueDecoder } from "./valueDecoder";
 
 export interface ReadGgufOptions {
@@ -153,7 +153,12 @@ function readAlignment(metadata: ReadonlyMap<string, GgufMetadataEntry>, path: s
   if (!e) return DEFAULT_ALIGNMENT;
   const v = typeof e.value === "bigint" ? Number(e.value) : e.value;
   const integerTypes = [GgufValueType.UINT8, GgufValueType.UINT16, GgufValueType.UINT32, GgufValueType.UINT64, GgufValueType.INT32];
-  if (!integerTypes.includes(e.type) || typeof v !== "number" || v <= 0 || (v & (v - 1)) !== 0 || v > 1 << 30) {
+  if (!integerTypes.includes(e.type)) {
+    // llama.cpp reads it as u32 only; a float or string "32" is a different, named mistake.
+    const shown = typeof e.value === "object" ? `an array` : JSON.stringify(typeof e.value === "bigint" ? String(e.value) : e.value);
+    throw new GgufError("bad-alignment", `general.alignment must be stored as an unsigned integer (u32), but it is stored as ${GGUF_VALUE_TYPE_NAMES[e.type]} (value ${shown})`, e.offset, path);
+  }
+  if (typeof v !== "number" || v <= 0 || (v & (v - 1)) !== 0 || v > 1 << 30) {
     throw new GgufError("bad-alignment", `general.alignment must be a power of two, got ${String(e.value)}`, e.offset, path);
   }
   return v;

@@ -80,6 +80,13 @@ export class ValueDecoder {
     return hi * 4294967296 + lo;
   }
 
+  /** The u64 length at pos, without moving (check has(8) first); lengths ≥ 2^53 come out huge, never small. */
+  peekLength(): number {
+    const o = this.pos - this.w.start;
+    const b = this.w.buf;
+    return this.le ? b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296 : b.readUInt32BE(o + 4) + b.readUInt32BE(o) * 4294967296;
+  }
+
   /** A string whose length field and bytes are in the window (else a truncated error). */
   stringSync(what: string): string {
     const at = this.pos;
@@ -104,9 +111,7 @@ export class ValueDecoder {
   async stringFast(what: string): Promise<string> {
     if (!this.has(8)) await this.prefetch(8, what);
     if (this.has(8)) {
-      const o = this.pos - this.w.start;
-      const b = this.w.buf;
-      const len = this.le ? b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296 : b.readUInt32BE(o + 4) + b.readUInt32BE(o) * 4294967296;
+      const len = this.peekLength();
       if (len <= this.w.size - this.pos - 8 && !this.has(8 + len)) await this.w.load(this.pos, 8 + len, what);
     }
     return this.stringSync(what);
@@ -203,7 +208,8 @@ export class ValueDecoder {
     } else if (elementType === GgufValueType.STRING) {
       for (let i = 0; i < count; i++) {
         if (!this.has(8)) await this.prefetch(8, what);
-        values[i] = this.has(8 + 256) ? this.stringSync(what) : await this.stringFast(what);
+        // Sync only when the whole string (its own length, not a guess) is in the window.
+        values[i] = this.has(8) && this.has(8 + this.peekLength()) ? this.stringSync(what) : await this.stringFast(what);
       }
     } else {
       for (let i = 0; i < count; i++) values[i] = await this.value(elementType, what, depth + 1);
