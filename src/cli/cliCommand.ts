@@ -3,7 +3,7 @@
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
-  /** Cancelled on SIGINT so long commands clean up their temp files. */
+  /** Cancelled on SIGINT, SIGTERM and SIGHUP so long commands clean up their temp files. */
   readonly signal: AbortSignal;
 }
 

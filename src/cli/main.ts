@@ -1,6 +1,8 @@
 // `gguf-studio` entry: looks the subcommand up in the command table and maps errors to exit codes
 // (1: the operation failed, 2: bad usage).
+import os from "node:os";
 import { GgufError } from "../core/gguf";
+import { OutputExistsError, removeTrackedTempsSync } from "../core/tempFiles";
 import { CliCommand, CliIo, CliUsageError } from "./cliCommand";
 import { COMMANDS } from "./commands";
 
@@ -32,6 +34,10 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
       io.err(`gguf-studio ${name}: ${e.message}\n\n${command.usage}`);
       return 2;
     }
+    if (e instanceof OutputExistsError) {
+      io.err(`gguf-studio ${name}: ${e.message} (${e.code})\n`);
+      return 1;
+    }
     if (e instanceof GgufError) {
       io.err(`gguf-studio ${name}: ${e.message}${e.path && !e.message.includes(e.path) ? ` [${e.path}]` : ""} (${e.code})\n`);
       return 1;
@@ -45,11 +51,26 @@ if (require.main === module) {
   // `inspect … | head` closes the pipe early; that is not an error worth a stack trace.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); else throw e; });
   const controller = new AbortController();
-  process.once("SIGINT", () => controller.abort());
+  // SIGTERM and SIGHUP (a closed terminal, `kill`) clean up like Ctrl-C: the command is aborted,
+  // removes its temp files and exits 128+n. A second signal exits at once; the exit hook still
+  // removes the temp files this process tracks.
+  let caught: NodeJS.Signals | undefined;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(sig, () => {
+      if (caught) {
+        removeTrackedTempsSync();
+        process.exit(128 + os.constants.signals[sig]);
+      }
+      caught = sig;
+      controller.abort();
+    });
+  }
   const io: CliIo = {
     out: (t) => { process.stdout.write(t); },
     err: (t) => { process.stderr.write(t); },
     signal: controller.signal,
   };
-  void runCli(process.argv.slice(2), io).then((code) => { process.exitCode = code; });
+  void runCli(process.argv.slice(2), io).then((code) => {
+    process.exitCode = caught ? 128 + os.constants.signals[caught] : code;
+  });
 }

@@ -1,8 +1,8 @@
 // Parses `KEY=VALUE`, `KEY:type=VALUE`, `KEY:[type]=[JSON array]` and `KEY=@file` into typed metadata edits.
 // Without a type, an existing key keeps its type; a new key's type is inferred from the text.
-import { promises as fsp } from "node:fs";
 import { GgufMetadataEntry, GgufValueType, MetadataEdit } from "../core/gguf";
 import { CliUsageError } from "./cliCommand";
+import { readUtf8File } from "./textInput";
 
 const TYPE_NAMES: Readonly<Record<string, GgufValueType>> = {
   str: GgufValueType.STRING, string: GgufValueType.STRING, bool: GgufValueType.BOOL,
@@ -16,7 +16,7 @@ export const METADATA_ARG_HELP = `KEY=VALUE        existing key: keeps its type;
 KEY:TYPE=VALUE   TYPE is one of ${Object.keys(TYPE_NAMES).join(", ")}
 KEY:[TYPE]=JSON  an array of TYPE from a JSON array, e.g. general.tags:[str]='["code","tiny"]'; an existing
                  array key keeps its element type: KEY='[1,2,3]'; KEY:[TYPE]=@FILE reads the JSON from FILE
-KEY=@FILE        string read from FILE (UTF-8), e.g. tokenizer.chat_template=@template.jinja; "@@" starts a literal "@"`;
+KEY=@FILE        string read from FILE (must be valid UTF-8), e.g. tokenizer.chat_template=@template.jinja; "@@" starts a literal "@"`;
 
 function inferType(text: string): GgufValueType {
   if (text === "true" || text === "false") return GgufValueType.BOOL;
@@ -92,9 +92,9 @@ export async function parseMetadataArg(arg: string, existing: ReadonlyMap<string
   if (text.startsWith("@@")) text = text.slice(1);
   else if (text.startsWith("@")) {
     try {
-      text = await fsp.readFile(text.slice(1), "utf8");
+      text = await readUtf8File(text.slice(1));
     } catch (e) {
-      throw new CliUsageError(`${key}: cannot read ${text.slice(1)}: ${(e as Error).message}`);
+      throw new CliUsageError(`${key}: cannot use ${text.slice(1)}: ${(e as Error).message}`);
     }
     type ??= GgufValueType.STRING;
   }

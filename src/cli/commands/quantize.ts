@@ -1,7 +1,6 @@
 // `gguf-studio quantize`: the extension's quantize runner, headless.
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { makeTempFolder, removeTempFolder, sweepStaleTempFolders } from "../../core/tempFiles";
 import { locateTools } from "../../core/native/toolLocator";
 import { findQuantPreset } from "../../core/quant/presets";
 import { prepareRecipeQuantize, type RecipeQuantizeInputs } from "../../core/quant/recipeFile";
@@ -56,7 +55,9 @@ Writes a temp file beside OUT, verifies it, then renames it; IN is never modifie
     }
     const [input, output] = positional;
     // A recipe compiles into a temp folder that goes away however the command ends.
-    const tempDir = recipeFile !== undefined ? await fs.promises.mkdtemp(path.join(os.tmpdir(), "gguf-studio-recipe-")) : undefined;
+    // Folders of earlier runs that were killed (their process is gone) go first.
+    await sweepStaleTempFolders();
+    const tempDir = recipeFile !== undefined ? await makeTempFolder("recipe") : undefined;
     try {
       const recipe = recipeFile !== undefined && tempDir !== undefined
         ? await prepareRecipeQuantize(recipeFile, input, path.join(tempDir, "tensor-types.txt"))
@@ -64,7 +65,7 @@ Writes a temp file beside OUT, verifies it, then renames it; IN is never modifie
       for (const w of recipe?.warnings ?? []) io.err(`recipe: ${w.message}\n`);
       return await quantizeWith(flags, recipe, positional, input, output, io);
     } finally {
-      if (tempDir) await fs.promises.rm(tempDir, { recursive: true, force: true });
+      if (tempDir) await removeTempFolder(tempDir);
     }
   },
 };

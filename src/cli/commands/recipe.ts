@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { writeFileAtomically } from "../../core/atomicWrite";
+import { refuseExistingOutputs, renameIntoPlace, tempPathFor, trackTemp, untrackTemp } from "../../core/tempFiles";
 import { LogitsCache } from "../../core/eval/logitsCache";
 import { locateTools } from "../../core/native/toolLocator";
 import { ToolCancelledError } from "../../core/native/toolRunner";
@@ -15,7 +16,7 @@ import { serializeRecipe } from "../../core/quant/recipeParse";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 
 const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "refine-rounds", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work"];
-const SWITCHES = ["json"];
+const SWITCHES = ["json", "overwrite"];
 const CACHE_CAP_BYTES = 64 * 1024 ** 3;
 /** fillUnmeasured gives groups with nothing to borrow from this value; a sum of them is no prediction. */
 const UNMEASURED_KLD = Number.MAX_SAFE_INTEGER / 2;
@@ -69,6 +70,7 @@ Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
 --gpu auto|cpu|gpu  offload policy when --ngl is not given (default auto)
 --work DIR        measurements cache and base logits, kept between runs (default ${defaultWorkDir()})
 --tools DIR       folder holding llama-quantize and llama-perplexity
+--overwrite       replace an existing RECIPE.quant.json and its .gguf (without it they are refused up front)
 --json            print the result as JSON
 
 Ctrl-C stops; the measurements made so far stay in the work folder and a rerun resumes from them.
@@ -113,6 +115,10 @@ export const recipeCommand: CliCommand = {
     const evalPath = need("eval", "the held-out evaluation text");
     const out = need("out", "the recipe file to write");
     if (!out.endsWith(".quant.json")) throw new CliUsageError(`--out must end in .quant.json, got "${out}"`);
+    const quantOut = out.replace(/\.quant\.json$/, ".gguf");
+    const overwrite = flags.has("overwrite");
+    // Checked before hours of probing, and again (atomically) when the files are put in place.
+    await refuseExistingOutputs([out, quantOut], overwrite);
     if (path.resolve(calib) === path.resolve(evalPath)) io.err("warning: --calib and --eval are the same file: the probes tune on the text that judges the result\n");
     const maxEvaluations = int("max-evals");
     const maxSecondsText = one("max-seconds");
@@ -160,12 +166,17 @@ export const recipeCommand: CliCommand = {
     }
     const wallMs = Date.now() - started;
     const recipe = { ...result.recipe, model: path.relative(path.dirname(path.resolve(out)), path.resolve(base)) || path.basename(base) };
-    await writeFileAtomically(out, serializeRecipe(recipe));
-    const quantOut = out.replace(/\.quant\.json$/, ".gguf");
+    await writeFileAtomically(out, serializeRecipe(recipe), { overwrite });
     // The work folder may be on another file system: copy to a temp name beside the target, then rename.
-    const quantTmp = `${quantOut}.${process.pid}.tmp`;
-    await fs.promises.copyFile(result.verified.quantPath, quantTmp);
-    await fs.promises.rename(quantTmp, quantOut);
+    const quantTmp = tempPathFor(quantOut);
+    trackTemp(quantTmp);
+    try {
+      await fs.promises.copyFile(result.verified.quantPath, quantTmp);
+      await renameIntoPlace(quantTmp, quantOut, overwrite);
+    } finally {
+      await fs.promises.rm(quantTmp, { force: true });
+      untrackTemp(quantTmp);
+    }
     await fs.promises.rm(result.verified.quantPath, { force: true });
     if (flags.has("json")) {
       io.out(JSON.stringify({

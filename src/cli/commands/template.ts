@@ -2,15 +2,16 @@
 // write-back, headless. Sources: a .jinja file, a tokenizer_config.json (chat_template strings,
 // ranges mapped back into the JSON) or a GGUF (every tokenizer.chat_template* key, special tokens
 // from its vocabulary).
-import { randomBytes } from "node:crypto";
-import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { writeFileAtomically } from "../../core/atomicWrite";
 import { GgufValueType, writeGgufWithMetadata } from "../../core/gguf";
+import { refuseExistingOutputs } from "../../core/tempFiles";
 import type { SpecialTokens } from "../../core/templates/conversationSuite";
 import { applyEdits, EngineSet, findStudioRoot, lineStarts, lintTemplate, nonOverlapping, positionAt } from "../../core/templates/index";
 import { findJsonTemplates, GGUF_TEMPLATE_KEY, readGgufTemplates, templateRangeToJson } from "../../core/templates/sources";
 import { ENGINE_IDS, ENGINE_LABELS, parseEngineId, type EngineId, type TemplateFinding, type TemplateFix, type TextRange } from "../../core/templates/types";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
+import { readUtf8File } from "../textInput";
 
 /** One template inside a source file, with the map from template ranges to file ranges. */
 interface TemplateUnit {
@@ -38,7 +39,7 @@ async function loadSource(file: string): Promise<TemplateSource> {
     const units = [...templates].map(([key, template]) => ({ name: key, template, toFile: (r: TextRange) => r }));
     return { kind: "gguf", path: file, units, tokens };
   }
-  const text = await fsp.readFile(file, "utf8");
+  const text = await readUtf8File(file);
   if (file.toLowerCase().endsWith(".json")) {
     let found;
     try {
@@ -167,26 +168,16 @@ async function fixTemplate(engines: EngineSet, template: string, o: { targets: E
   }
 }
 
-/** Writes text to a temp file next to `file`, then renames it into place. */
-async function writeTextAtomically(file: string, text: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await fsp.writeFile(temp, text, "utf8");
-    await fsp.rename(temp, file);
-  } catch (e) {
-    await fsp.rm(temp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-}
-
 async function fixCommand(args: readonly string[], io: Parameters<CliCommand["run"]>[1]): Promise<number> {
   const { flags, positional } = parseFlags(args, ["target", "out", "timeout"]);
-  rejectUnknownFlags(flags, ["target", "out", "timeout", "unsafe"]);
+  rejectUnknownFlags(flags, ["target", "out", "timeout", "unsafe", "overwrite"]);
+  const overwrite = flags.has("overwrite");
   if (positional.length !== 1) throw new CliUsageError("give one FILE (.jinja, tokenizer_config.json or .gguf)");
   const targets = parseTargets(flags.get("target"));
   const out = flags.get("out")?.at(-1);
   const source = await loadSource(positional[0]);
   if (source.kind === "gguf" && !out) throw new CliUsageError("a GGUF is never modified: name the new file with --out OUT.gguf");
+  if (out) await refuseExistingOutputs([out], overwrite);
   if (source.units.length === 0) {
     io.err(`${source.path} has no chat template to fix\n`);
     return 1;
@@ -210,7 +201,7 @@ async function fixCommand(args: readonly string[], io: Parameters<CliCommand["ru
         io.err("nothing to fix: no file written\n");
         return errors > 0 ? 1 : 0;
       }
-      const result = await writeGgufWithMetadata({ input: source.path, output: out, edits: { set }, signal: io.signal });
+      const result = await writeGgufWithMetadata({ input: source.path, output: out, edits: { set }, signal: io.signal, overwrite });
       const back = await readGgufTemplates(result.outputs[0]);
       for (const s of set) if (back.templates.get(s.key) !== s.value) throw new Error(`${out} was written but ${s.key} does not read back identical`);
       io.out(`wrote ${result.outputs.join(", ")}: ${set.length} template(s) fixed; ${result.verifiedTensorCount}/${result.tensorCount} tensors verified unchanged\n`);
@@ -225,7 +216,7 @@ async function fixCommand(args: readonly string[], io: Parameters<CliCommand["ru
         text = fixed[0].text;
       }
       if (out) {
-        await writeTextAtomically(out, text);
+        await writeFileAtomically(out, text, { overwrite });
         io.err(`wrote ${out}\n`);
       } else {
         io.out(text);
@@ -239,19 +230,20 @@ async function fixCommand(args: readonly string[], io: Parameters<CliCommand["ru
 
 async function setCommand(args: readonly string[], io: Parameters<CliCommand["run"]>[1]): Promise<number> {
   const { flags, positional } = parseFlags(args, ["key"]);
-  rejectUnknownFlags(flags, ["key"]);
+  rejectUnknownFlags(flags, ["key", "overwrite"]);
   if (positional.length !== 3) throw new CliUsageError("give MODEL.gguf TEMPLATE.jinja OUT.gguf");
   const [model, templateFile, out] = positional;
   const key = flags.get("key")?.at(-1) ?? GGUF_TEMPLATE_KEY;
   if (key !== GGUF_TEMPLATE_KEY && !key.startsWith(`${GGUF_TEMPLATE_KEY}.`)) throw new CliUsageError(`--key must be ${GGUF_TEMPLATE_KEY} or ${GGUF_TEMPLATE_KEY}.<name>`);
-  let template = await fsp.readFile(templateFile, "utf8");
+  await refuseExistingOutputs([out], flags.has("overwrite"));
+  let template = await readUtf8File(templateFile);
   if (templateFile.toLowerCase().endsWith(".json")) {
     const found = findJsonTemplates(template);
     if (found.length === 0) throw new Error(`${templateFile} has no chat_template`);
     template = (found.find((t) => t.name === "default") ?? found[0]).template;
   }
   if (template.trim().length === 0) throw new Error(`${templateFile} is empty`);
-  const result = await writeGgufWithMetadata({ input: model, output: out, edits: { set: [{ key, type: GgufValueType.STRING, value: template }] }, signal: io.signal });
+  const result = await writeGgufWithMetadata({ input: model, output: out, edits: { set: [{ key, type: GgufValueType.STRING, value: template }] }, signal: io.signal, overwrite: flags.has("overwrite") });
   const back = await readGgufTemplates(result.outputs[0]);
   if (back.templates.get(key) !== template) throw new Error(`${out} was written but ${key} does not read back identical`);
   io.out(`wrote ${result.outputs.join(", ")}: ${key} set (${template.length} characters); ${result.verifiedTensorCount}/${result.tensorCount} tensors verified unchanged\n`);
@@ -264,8 +256,8 @@ export const templateCommand: CliCommand = {
   name: "template",
   summary: "lint a chat template against the engines that run it, apply verified fixes, or set it in a GGUF",
   usage: `usage: gguf-studio template lint FILE [--target ENGINE]... [--json]
-       gguf-studio template fix FILE [--out F] [--unsafe] [--target ENGINE]...
-       gguf-studio template set MODEL.gguf TEMPLATE.jinja OUT.gguf [--key tokenizer.chat_template.<name>]
+       gguf-studio template fix FILE [--out F [--overwrite]] [--unsafe] [--target ENGINE]...
+       gguf-studio template set MODEL.gguf TEMPLATE.jinja OUT.gguf [--key tokenizer.chat_template.<name>] [--overwrite]
 
 FILE is a .jinja file, a tokenizer_config.json (its chat_template strings) or a .gguf (its
 tokenizer.chat_template* keys; the model's special tokens are used).
@@ -277,6 +269,8 @@ fix    applies the fixes verified safe (the template renders on every target and
        .jinja/.json text goes to stdout; a GGUF needs --out and is never modified.
        --unsafe also applies fixes that were not verified safe.
 set    writes OUT.gguf with the template set (tensor data copied and verified unchanged).
+
+--overwrite       fix --out and set: replace an existing output (without it, it is refused)
 
 ${TARGETS_HELP}
 --timeout S       wall-clock limit in seconds for one engine's renders of the suite (default ${DEFAULT_TIMEOUT_S});

@@ -11,7 +11,11 @@ export interface HeaderEntry {
   readonly key: string;
   readonly type: GgufValueType;
   readonly value: GgufValue;
+  /** The whole key/value pair's bytes in the source, copied verbatim instead of re-encoding `value`. */
+  readonly raw?: { readonly sourceOffset: number; readonly length: number };
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 class PieceWriter {
   readonly pieces: HeaderPiece[] = [];
@@ -47,7 +51,9 @@ class PieceWriter {
     this.room(8);
     this.len = this.le ? this.buf.writeBigUInt64LE(BigInt(v), this.len) : this.buf.writeBigUInt64BE(BigInt(v), this.len);
   }
-  string(s: string): void {
+  string(s: string, key: string): void {
+    // A lone surrogate has no UTF-8 form: Buffer.from would write U+FFFD in its place, silently.
+    if (LONE_SURROGATE.test(s)) throw new GgufError("bad-edit", `${key}: the new text is not valid Unicode (a lone surrogate), so it cannot be written as UTF-8`);
     const b = Buffer.from(s, "utf8");
     this.u64(b.length);
     this.bytes(b);
@@ -96,7 +102,7 @@ class PieceWriter {
     if (!isValueType(type)) throw new GgufError("bad-edit", `${key}: unknown value type ${String(type)}`);
     if (type === GgufValueType.STRING) {
       if (typeof v !== "string") throw badValue(key, type, v);
-      this.string(v);
+      this.string(v, key);
     } else if (type === GgufValueType.ARRAY) {
       if (typeof v !== "object" || v === null) throw badValue(key, type, v);
       this.array(v, key, source);
@@ -133,7 +139,11 @@ export function encodeHeader(source: GgufFile, entries: readonly HeaderEntry[]):
   w.u64(source.tensors.length);
   w.u64(entries.length);
   for (const e of entries) {
-    w.string(e.key);
+    if (e.raw) {
+      w.copy(e.raw.sourceOffset, e.raw.length);
+      continue;
+    }
+    w.string(e.key, e.key);
     w.u32(e.type);
     w.value(e.type, e.value, e.key, source);
   }

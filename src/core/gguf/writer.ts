@@ -2,9 +2,10 @@
 // streamed unchanged; each output goes to a temp file, is fsynced, re-read and checked tensor by
 // tensor (SHA-256) against the source before it is renamed into place. The source is opened
 // read-only and never written.
-import { createHash, Hash, randomBytes } from "node:crypto";
+import { createHash, Hash } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import nodePath from "node:path";
+import { refuseExistingOutputs, renameIntoPlace, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp } from "../tempFiles";
 import { GgufError } from "./errors";
 import { FileWindow } from "./fileWindow";
 import { encodeHeader, HeaderEntry } from "./headerEncoder";
@@ -33,6 +34,8 @@ export interface WriteGgufOptions {
   readonly signal?: AbortSignal;
   /** 0..1 over all bytes to copy and verify. */
   readonly onProgress?: (fraction: number) => void;
+  /** Replace existing output files (default false: an existing output is refused with OutputExistsError, never replaced). */
+  readonly overwrite?: boolean;
   /** Test seam: runs after the temp file is written and before it is verified. */
   readonly beforeVerify?: (tempPath: string) => Promise<void>;
 }
@@ -66,12 +69,16 @@ export function applyMetadataEdits(source: GgufFile, edits: MetadataEdits): Head
     if (sets.has(k)) throw new GgufError("bad-edit", `${k} is both set and removed`);
   }
   const out: HeaderEntry[] = [];
-  for (const e of source.metadata.values()) {
-    if (removes.has(e.key)) continue;
+  const entries = [...source.metadata.values()];
+  entries.forEach((e, i) => {
+    if (removes.has(e.key)) return;
     const s = sets.get(e.key);
-    out.push(s ? { key: e.key, type: s.type, value: s.value } : { key: e.key, type: e.type, value: e.value });
+    // An entry that is not edited is copied as its source bytes: keys and strings that are not
+    // valid UTF-8 (which the reader decodes lossily) come out byte-identical.
+    const end = i + 1 < entries.length ? entries[i + 1].offset : source.tensorInfoOffset;
+    out.push(s ? { key: e.key, type: s.type, value: s.value } : { key: e.key, type: e.type, value: e.value, raw: { sourceOffset: e.offset, length: end - e.offset } });
     sets.delete(e.key);
-  }
+  });
   for (const s of sets.values()) out.push({ key: s.key, type: s.type, value: s.value });
   return out;
 }
@@ -218,13 +225,15 @@ export async function writeGgufWithMetadata(options: WriteGgufOptions): Promise<
   for (const o of outputPaths) for (const i of inputPaths) {
     if (await sameFile(o, i)) throw new GgufError("same-path", `output ${o} is a source file; sources are never overwritten`, undefined, o);
   }
+  await refuseExistingOutputs(outputPaths, options.overwrite === true);
+  // Temp files of earlier runs that were killed (their process is gone) go first.
+  for (const dir of new Set(outputPaths.map((o) => nodePath.dirname(nodePath.resolve(o))))) await sweepStaleTemps(dir);
   const jobs: ShardJob[] = [];
   for (let i = 0; i < inputPaths.length; i++) {
     const source = inputPaths[i] === options.input && inputPaths.length === 1 ? first : await readGgufFile(inputPaths[i]);
     // Model metadata lives in the first shard; the others only carry split.* keys.
     const entries = i === 0 ? applyMetadataEdits(source, options.edits) : applyMetadataEdits(source, {});
-    const dir = nodePath.dirname(outputPaths[i]);
-    const temp = nodePath.join(dir, `.${nodePath.basename(outputPaths[i])}.${randomBytes(6).toString("hex")}.tmp`);
+    const temp = tempPathFor(outputPaths[i]);
     jobs.push({ source, entries, output: outputPaths[i], temp });
   }
   const totalBytes = jobs.reduce((s, j) => s + 2 * Math.max(0, j.source.fileSize - j.source.tensorDataOffset), 0);
@@ -235,6 +244,7 @@ export async function writeGgufWithMetadata(options: WriteGgufOptions): Promise<
   };
   let bytesWritten = 0;
   let verifiedTensorCount = 0;
+  for (const job of jobs) trackTemp(job.temp);
   try {
     for (const job of jobs) {
       const { hashes, bytes } = await writeShard(job, signal, progress);
@@ -243,9 +253,10 @@ export async function writeGgufWithMetadata(options: WriteGgufOptions): Promise<
       verifiedTensorCount += await verifyShard(job, hashes, signal, progress);
     }
     checkAbort(signal);
-    for (const job of jobs) await fsp.rename(job.temp, job.output);
+    for (const job of jobs) await renameIntoPlace(job.temp, job.output, options.overwrite === true);
   } catch (e) {
     await Promise.all(jobs.map((j) => removeQuietly(j.temp)));
+    for (const j of jobs) untrackTemp(j.temp);
     throw e;
   }
   await syncDir(nodePath.dirname(options.output));

@@ -2,6 +2,7 @@
 // are followed (the Hugging Face cache links snapshots to blobs), symlinked folders only once.
 import { promises as fsp, type Dirent } from "node:fs";
 import nodePath from "node:path";
+import { isTempFileName } from "../tempFiles";
 
 export interface ScannedFile {
   readonly path: string;
@@ -28,8 +29,9 @@ export interface ScanOptions {
 /** Folders never worth descending into. */
 const SKIPPED_FOLDERS = new Set(["node_modules", ".git", ".hg", ".svn", ".locks", ".no_exist"]);
 
+/** A *.gguf name (or path) that is not one of GGUF Studio's temp files (those are never models). */
 export function isGgufFileName(name: string): boolean {
-  return name.toLowerCase().endsWith(".gguf");
+  return name.toLowerCase().endsWith(".gguf") && !isTempFileName(nodePath.basename(name));
 }
 
 export async function scanForGguf(root: string, options: ScanOptions = {}): Promise<ScanResult> {

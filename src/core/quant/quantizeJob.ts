@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ggmlTypeByName, isGgufError, metadataNumber, readGgufModel, type GgufModel } from "../gguf";
+import { renameIntoPlace, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp } from "../tempFiles";
 import { ToolCancelledError, ToolFailedError, runTool, type OutputStream, type ToolProgress, type ToolRunResult } from "../native/toolRunner";
 import { prepareCalibration, type ModelVocab, type PreparedCalibration } from "./calibration";
 import { createImatrixProgressParser, parseImatrixTooShort, parseQuantizeProgress, parseQuantizeSummary, parseQuantizeTensorLine } from "./progress";
@@ -276,9 +277,11 @@ export interface QuantizeResult {
   readonly fileType?: number;
 }
 
-function tempName(finalPath: string, tag: string): string {
-  const dir = path.dirname(finalPath);
-  return path.join(dir, `.${path.basename(finalPath).replace(/\.gguf$/i, "")}.${tag}-${process.pid}-${crypto.randomBytes(3).toString("hex")}.gguf`);
+/** `.<name>.gguf-studio-<pid>-<hex>.partial.gguf`: llama-quantize derives --keep-split shard names from a .gguf name. */
+function tempName(finalPath: string): string {
+  const p = tempPathFor(finalPath, ".gguf");
+  trackTemp(p);
+  return p;
 }
 
 export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Promise<QuantizeResult> {
@@ -292,6 +295,7 @@ export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Pr
     stage("check", { message: "Checking inputs" });
     const { preset, source, outputs } = await checkQuantizeRequest(r);
     const outDir = path.dirname(path.resolve(r.output));
+    await sweepStaleTemps(outDir); // what killed runs left here
 
     stage("estimate", { message: "Estimating output size (dry run)" });
     const estimate = await estimateQuantizedSize(r, source, deps);
@@ -319,7 +323,7 @@ export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Pr
       if (prepared.temporary) temps.add(prepared.path);
       calibrationFacts = { format: prepared.format, tokenCount: prepared.tokenCount, ...(prepared.conversations !== undefined ? { conversations: prepared.conversations } : {}) };
       const finalImatrix = r.imatrixOutput ?? defaultImatrixOutput(r.output);
-      const tempImatrix = tempName(finalImatrix, "partial");
+      const tempImatrix = tempName(finalImatrix);
       temps.add(tempImatrix);
       const imatrixArgs = buildImatrixArgs({
         model: source.shardPaths[0], calibration: prepared.path, output: tempImatrix, contextSize: ctxSize,
@@ -348,7 +352,7 @@ export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Pr
         await fs.promises.rm(prepared.path, { force: true });
         temps.delete(prepared.path);
       }
-      await fs.promises.rename(tempImatrix, finalImatrix);
+      await renameIntoPlace(tempImatrix, finalImatrix, r.overwrite === true);
       temps.delete(tempImatrix);
       temps.add(finalImatrix); // part of this run's output until the quantization succeeds
       imatrix = finalImatrix;
@@ -356,9 +360,12 @@ export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Pr
     }
     if (cancelled()) throw new ToolCancelledError(deps.executables.quantize);
 
-    const tempOutput = tempName(r.output, "partial");
+    const tempOutput = tempName(r.output);
     const tempFiles = outputFiles({ output: tempOutput, keepSplit: r.keepSplit }, source.shardPaths.length);
-    for (const t of tempFiles) temps.add(t);
+    for (const t of tempFiles) {
+      temps.add(t);
+      trackTemp(t);
+    }
     const args = buildQuantizeArgs({ ...quantizeArgOptions(r), imatrix, input: source.shardPaths[0], output: tempOutput });
     stage("quantize", { fraction: 0, message: `Quantizing to ${preset.name}` });
     const tail: string[] = [];
@@ -386,7 +393,7 @@ export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Pr
     const sha256 = await hashFiles(tempFiles, deps.signal, (fraction) => stage("hash", { fraction, message: "Hashing the output" }));
 
     for (let i = 0; i < tempFiles.length; i++) {
-      await fs.promises.rename(tempFiles[i], outputs[i]);
+      await renameIntoPlace(tempFiles[i], outputs[i], r.overwrite === true);
       temps.delete(tempFiles[i]);
     }
     if (imatrix) temps.delete(imatrix);
@@ -397,7 +404,10 @@ export async function runQuantizeJob(r: QuantizeRequest, deps: QuantizeDeps): Pr
       ...(written.fileType !== undefined ? { fileType: written.fileType } : {}),
     };
   } finally {
-    for (const t of temps) await fs.promises.rm(t, { force: true }).catch(() => undefined);
+    for (const t of temps) {
+      await fs.promises.rm(t, { force: true }).catch(() => undefined);
+      untrackTemp(t);
+    }
   }
 }
 

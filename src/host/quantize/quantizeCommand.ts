@@ -2,10 +2,10 @@
 // estimate and free space, then the shared core runner does the work under a cancellable progress
 // notification. Every run (also failed or cancelled) lands in the run history.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import { llamaFileTypeName } from "../../core/gguf";
+import { makeTempFolder, removeTempFolder } from "../../core/tempFiles";
 import { probeToolVersion } from "../../core/native/toolLocator";
 import type { ToolProgress } from "../../core/native/toolRunner";
 import { resolveGpuLayers } from "../../core/quant/quantizeArgs";
@@ -51,7 +51,7 @@ async function recipeModel(recipeFile: string): Promise<string | undefined> {
 
 /** Compiles the recipe against the source into a temp tensor-type file (its folder goes on `cleanup`). */
 async function prepareRecipe(ctx: StudioContext, recipeFile: string, source: string, cleanup: string[]): Promise<RecipeQuantizeInputs> {
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "gguf-studio-recipe-"));
+  const dir = await makeTempFolder("recipe");
   cleanup.push(dir);
   const inputs = await prepareRecipeQuantize(recipeFile, source, path.join(dir, "tensor-types.txt"));
   for (const w of inputs.warnings) ctx.log.warn(`Recipe ${path.basename(recipeFile)}: ${w.message}`);
@@ -241,6 +241,6 @@ export async function quantizeModelCommand(ctx: StudioContext, history: RunHisto
     const shown = await reportError("Quantize", e, ctx.log);
     return shown ? { request: { source: "", output: "", type: "" }, error: shown } : undefined;
   } finally {
-    for (const dir of cleanup) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    for (const dir of cleanup) await removeTempFolder(dir);
   }
 }
