@@ -2,6 +2,7 @@
 // the CLI can point at it. Patterns are checked against what llama-quantize's tensor-type file can
 // carry (it splits on whitespace, cuts at the first '=', and lowercases the pattern).
 import { ggmlTypeByName } from "../gguf/ggmlTypes";
+import { nestedQuantifierProblem } from "./regexSafety";
 import { QuantRecipe, RecipeError, RecipeProblem, RecipeRule, RECIPE_FORMAT_VERSION } from "./recipeTypes";
 
 /** Types a recipe may ask for: every type llama-quantize can write. */
@@ -32,6 +33,8 @@ export function patternProblem(pattern: string): string | undefined {
   }
   if (/\(\?<[=!]/.test(pattern)) return "lookbehind is not supported by llama-quantize's std::regex";
   if (/\(\?</.test(pattern)) return "named groups are not supported by llama-quantize's std::regex";
+  const nested = nestedQuantifierProblem(pattern);
+  if (nested) return nested;
   try {
     new RegExp(pattern);
   } catch (e) {

@@ -5,6 +5,7 @@ import { ggmlTypeByName, ggmlTypeName } from "../gguf/ggmlTypes";
 import {
   QuantRecipe, RecipeProblem, RecipeResolution, RecipeTensor, TensorAssignment, TypeSource,
 } from "./recipeTypes";
+import { nestedQuantifierProblem } from "./regexSafety";
 
 /** Name fragments llama-quantize never quantizes (tensor_allows_quantization). */
 const NEVER_QUANTIZED: readonly [string, string][] = [
@@ -92,7 +93,12 @@ export interface ResolveOptions {
 
 /** Compiles rule patterns once; throws on an invalid regex (validateRecipe reports it earlier). */
 function compileRules(recipe: QuantRecipe): RegExp[] {
-  return recipe.rules.map((r) => new RegExp(r.pattern));
+  return recipe.rules.map((r, i) => {
+    // Recipes can reach here without validateRecipe (optimizer, API): never run an exponential pattern.
+    const nested = nestedQuantifierProblem(r.pattern);
+    if (nested) throw new Error(`rules[${i}].pattern: ${nested}`);
+    return new RegExp(r.pattern);
+  });
 }
 
 export function resolveRecipe(recipe: QuantRecipe, tensors: readonly RecipeTensor[], options: ResolveOptions = {}): RecipeResolution {

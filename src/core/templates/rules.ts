@@ -2,6 +2,7 @@
 // run, e.g. older minja builds vendored by apps) cannot handle. They are predictions, so every
 // finding is labelled rule-based; the exact engines' renders are reported separately.
 // Rules match on the scanner's code view (strings masked, text blanked), so offsets are exact.
+import { bracketArguments, codeStructure, literalArgument, onlyWhitespaceBetween, operandStart, tagAt, tagIndexContaining, type Bracket } from "./codeStructure";
 import { scanTemplate, statementKeyword, type ScannedTemplate } from "./scanner";
 import type { EngineId, Severity, TemplateFinding, TemplateFix, TextEdit } from "./types";
 
@@ -23,8 +24,6 @@ export interface TemplateRule {
   readonly find: (s: ScannedTemplate) => RuleMatch[];
 }
 
-const SIMPLE_OPERAND = String.raw`[A-Za-z_][\w.]*(?:\[[^\]\[]*\])*`;
-
 function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
   const g = new RegExp(re.source, re.flags.includes("g") ? re.flags : re.flags + "g");
   let m: RegExpExecArray | null;
@@ -38,24 +37,50 @@ function fix(title: string, ...edits: TextEdit[]): TemplateFix {
   return { title, edits };
 }
 
+/**
+ * Calls `name(` in the code view, with their argument bracket. The regex is a literal word plus
+ * `(`, so it cannot backtrack; arguments come from the linear bracket structure.
+ */
+function* calls(s: ScannedTemplate, name: string, method: boolean): Generator<{ at: number; bracket: Bracket }> {
+  const { byOpen } = codeStructure(s);
+  for (const m of matches(new RegExp(`${method ? "\\." : "\\b"}${name}\\(`), s.code)) {
+    const bracket = byOpen.get(m.index + m[0].length - 1);
+    if (bracket) yield { at: m.index, bracket };
+  }
+}
+
 /** `x.split(sep, 1)` → expressions without maxsplit, chosen by how the result is indexed. */
 function splitMaxsplit(s: ScannedTemplate): RuleMatch[] {
   const out: RuleMatch[] = [];
-  const re = new RegExp(String.raw`(${SIMPLE_OPERAND})\.split\(\s*(_*|'_*'|"_*")\s*,\s*1\s*\)(\s*\[\s*(0|1|-1)\s*\])?`);
-  for (const m of matches(re, s.code)) {
-    const operand = s.text.slice(m.index, m.index + m[1].length);
-    const sepStart = m.index + m[0].indexOf(m[2], m[1].length);
-    const sep = s.text.slice(sepStart, sepStart + m[2].length);
-    const index = m[4];
-    const end = m.index + m[0].length;
+  const { byOpen } = codeStructure(s);
+  for (const { at, bracket } of calls(s, "split", true)) {
+    const args = bracketArguments(s, bracket);
+    if (args.length !== 2 || args[1].text !== "1" || !literalArgument(s, args[0])) continue;
+    const opStart = operandStart(s, at);
+    if (opStart === at) continue;
+    const operand = s.text.slice(opStart, at);
+    const sep = args[0].text;
+    // An optional subscript right after the call: [0], [1] or [-1].
+    let end = bracket.close + 1;
+    let index: string | undefined;
+    let k = end;
+    while (k < s.code.length && (s.code[k] === " " || s.code[k] === "\t")) k++;
+    const sub = byOpen.get(k);
+    if (sub && sub.char === "[" && sub.colons.length === 0 && sub.commas.length === 0) {
+      const inner = s.text.slice(sub.open + 1, sub.close).trim();
+      if (inner === "0" || inner === "1" || inner === "-1") {
+        index = inner;
+        end = sub.close + 1;
+      }
+    }
     let replacement: string | undefined;
     if (index === "0") replacement = `${operand}.split(${sep})[0]`;
     else if (index === "1") replacement = `(${operand}.split(${sep})[1:] | join(${sep}))`;
     else if (index === "-1") replacement = `((${operand}.split(${sep})[1:] | join(${sep})) if ${sep} in ${operand} else ${operand})`;
     out.push({
-      start: m.index + m[1].length + 1,
+      start: at + 1,
       end,
-      fix: replacement ? fix("Rewrite split(sep, 1) without maxsplit", { start: m.index, end, newText: replacement }) : undefined,
+      fix: replacement ? fix("Rewrite split(sep, 1) without maxsplit", { start: opStart, end, newText: replacement }) : undefined,
     });
   }
   return out;
@@ -63,40 +88,90 @@ function splitMaxsplit(s: ScannedTemplate): RuleMatch[] {
 
 function sliceStep(s: ScannedTemplate): RuleMatch[] {
   const out: RuleMatch[] = [];
-  for (const m of matches(new RegExp(String.raw`(${SIMPLE_OPERAND})?\[\s*[^\[\]:]*:[^\[\]:]*:\s*([^\[\]]*)\]`), s.code)) {
-    const bracket = m.index + (m[1]?.length ?? 0);
-    const reversing = /^-1\s*$/.test(m[2]) && /\[\s*:\s*:/.test(m[0].slice(m[1]?.length ?? 0)) && m[1];
+  for (const b of codeStructure(s).byOpen.values()) {
+    if (b.char !== "[" || b.colons.length !== 2 || b.commas.length > 0) continue;
+    const opStart = operandStart(s, b.open);
+    const reversing =
+      opStart < b.open &&
+      s.text.slice(b.open + 1, b.colons[0]).trim() === "" &&
+      s.text.slice(b.colons[0] + 1, b.colons[1]).trim() === "" &&
+      s.text.slice(b.colons[1] + 1, b.close).trim() === "-1";
     out.push({
-      start: bracket,
-      end: m.index + m[0].length,
+      start: b.open,
+      end: b.close + 1,
       fix: reversing
-        ? fix("Replace [::-1] with | reverse", { start: m.index, end: m.index + m[0].length, newText: `(${s.text.slice(m.index, bracket)} | reverse)` })
+        ? fix("Replace [::-1] with | reverse", { start: opStart, end: b.close + 1, newText: `(${s.text.slice(opStart, b.open)} | reverse)` })
         : undefined,
     });
   }
-  return out;
+  return out.sort((a, b) => a.start - b.start);
 }
 
 /** `{% for k in xs | reject("in", ys) %}` → `{% for k in xs if k not in ys %}`. */
 function rejectIn(s: ScannedTemplate): RuleMatch[] {
   const out: RuleMatch[] = [];
-  for (const m of matches(/\|\s*(reject|select)\(\s*(['"])__\2\s*,\s*([^()]*?)\s*\)/, s.code)) {
-    if (!/\(\s*(['"])in\1/.test(s.text.slice(m.index, m.index + m[0].length))) continue;
-    const start = m.index;
-    const end = m.index + m[0].length;
-    const tag = s.tags.find((t) => t.innerStart <= start && end <= t.innerEnd);
-    let f: TemplateFix | undefined;
-    if (tag && statementKeyword(s, tag) === "for") {
-      const inner = s.code.slice(tag.innerStart, tag.innerEnd);
-      const loop = /^\s*for\s+([A-Za-z_]\w*)\s+in\s+/.exec(inner);
-      const after = s.code.slice(end, tag.innerEnd);
-      if (loop && after.trim() === "") {
-        const operand = s.text.slice(m.index + m[0].indexOf(",") + 1, end - 1).trim();
-        const test = m[1] === "reject" ? "not in" : "in";
-        f = fix(`Use a loop filter instead of ${m[1]}("in")`, { start, end, newText: `if ${loop[1]} ${test} ${operand}` });
+  for (const filter of ["reject", "select"]) {
+    for (const { at, bracket } of calls(s, filter, false)) {
+      // Preceded by `|` (whitespace allowed): a filter, not a method or a variable.
+      let p = at - 1;
+      while (p >= 0 && /\s/.test(s.code[p])) p--;
+      if (s.code[p] !== "|") continue;
+      const args = bracketArguments(s, bracket);
+      if (args.length !== 2 || literalArgument(s, args[0])?.value !== "in") continue;
+      const start = p;
+      const end = bracket.close + 1;
+      const tag = tagAt(s, start);
+      let f: TemplateFix | undefined;
+      if (tag && statementKeyword(s, tag) === "for") {
+        const loop = /^\s*for\s+([A-Za-z_]\w*)\s+in\s/.exec(s.code.slice(tag.innerStart, Math.min(tag.innerEnd, tag.innerStart + 200)));
+        if (loop && s.code.slice(end, tag.innerEnd).trim() === "") {
+          const test = filter === "reject" ? "not in" : "in";
+          f = fix(`Use a loop filter instead of ${filter}("in")`, { start, end, newText: `if ${loop[1]} ${test} ${args[1].text}` });
+        }
       }
+      out.push({ start: at, end, fix: f });
     }
-    out.push({ start: m.index + m[0].indexOf(m[1]), end, fix: f });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** `x.replace(a, b, n)`: llama.cpp throws; a count of 1 has an exact rewrite without it. */
+function replaceCount(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  for (const { at, bracket } of calls(s, "replace", false)) {
+    const args = bracketArguments(s, bracket);
+    if (args.length !== 3 || args.some((a) => a.text === "")) continue;
+    const end = bracket.close + 1;
+    let f: TemplateFix | undefined;
+    const opStart = s.code[at - 1] === "." ? operandStart(s, at - 1) : at;
+    const old = literalArgument(s, args[0]);
+    if (args[2].text === "1" && opStart < at - 1 && old && old.value !== "") {
+      const x = s.text.slice(opStart, at - 1);
+      const [a, b] = [args[0].text, args[1].text];
+      f = fix("Replace only the first occurrence without a count", {
+        start: opStart,
+        end,
+        newText: `((${x}.split(${a})[0] ~ ${b} ~ (${x}.split(${a})[1:] | join(${a}))) if ${a} in ${x} else ${x})`,
+      });
+    }
+    out.push({ start: at, end, fix: f });
+  }
+  return out;
+}
+
+/** `', '.join(xs)` → `(xs | join(', '))`. */
+function stringJoinMethod(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  const { byOpen } = codeStructure(s);
+  for (const lit of s.strings) {
+    if (lit.quote.length !== 1 || !s.code.startsWith(".join(", lit.end)) continue;
+    const bracket = byOpen.get(lit.end + 5);
+    if (!bracket) continue;
+    const args = bracketArguments(s, bracket);
+    if (args.length !== 1) continue;
+    const sep = s.text.slice(lit.start, lit.end);
+    const end = bracket.close + 1;
+    out.push({ start: lit.start, end, fix: fix("Use the join filter", { start: lit.start, end, newText: `(${args[0].text} | join(${sep}))` }) });
   }
   return out;
 }
@@ -123,7 +198,7 @@ function tojsonKwargs(s: ScannedTemplate): RuleMatch[] {
 function strftimeNow(s: ScannedTemplate): RuleMatch[] {
   const out: RuleMatch[] = [];
   for (const m of matches(/\bstrftime_now\(([^()]*)\)/, s.code)) {
-    const tag = s.tags.find((t) => t.innerStart <= m.index && m.index < t.innerEnd);
+    const tag = tagAt(s, m.index);
     const guarded = tag && /strftime_now\s+is\s+defined/.test(s.code.slice(tag.innerStart, tag.innerEnd));
     if (guarded) continue;
     const call = s.text.slice(m.index, m.index + m[0].length);
@@ -150,15 +225,19 @@ function statements(keywords: readonly string[], fixer?: (s: ScannedTemplate, st
 
 /** `{% for x in y %}{% if c %}{% continue %}{% endif %}` → `{% for x in y if not (c) %}`. */
 function continueAtLoopHead(s: ScannedTemplate, start: number): TemplateFix | undefined {
-  const before = s.text.slice(0, start);
-  const m = /(\{%-?\s*for\s+[^%]*?)(\s*-?%\})\s*\{%-?\s*if\s+([^%]+?)\s*-?%\}\s*$/.exec(before);
-  const after = /^\s*\{%-?\s*endif\s*-?%\}/.exec(s.text.slice(s.tags.find((t) => t.start === start)?.end ?? start));
-  if (!m || !after || /\bif\b/.test(m[1].replace(/^\{%-?\s*for/, "")) || /\bloop\./.test(s.text)) return undefined;
-  const tagEnd = s.tags.find((t) => t.start === start)?.end ?? start;
+  const k = tagIndexContaining(s, start);
+  const [forTag, ifTag, tag, endifTag] = [s.tags[k - 2], s.tags[k - 1], s.tags[k], s.tags[k + 1]];
+  if (k < 2 || !endifTag || tag.start !== start) return undefined;
+  if (statementKeyword(s, forTag) !== "for" || statementKeyword(s, ifTag) !== "if" || statementKeyword(s, endifTag) !== "endif") return undefined;
+  if (!onlyWhitespaceBetween(s.text, forTag.end, ifTag.start) || !onlyWhitespaceBetween(s.text, ifTag.end, tag.start) || !onlyWhitespaceBetween(s.text, tag.end, endifTag.start)) return undefined;
+  const forInner = s.code.slice(forTag.innerStart, forTag.innerEnd);
+  if (/\bif\b/.test(forInner) || s.code.includes("loop.")) return undefined;
+  const head = s.text.slice(forTag.start, forTag.innerEnd).trimEnd();
+  const condition = s.text.slice(ifTag.innerStart, ifTag.innerEnd).trim().replace(/^if\s/, "").trim();
   return fix("Turn the leading `if … continue` into a loop filter", {
-    start: m.index,
-    end: tagEnd + after[0].length,
-    newText: `${m[1]} if not (${m[3]})${m[2]}`,
+    start: forTag.start,
+    end: endifTag.end,
+    newText: `${head} if not (${condition})${s.text.slice(forTag.start + head.length, forTag.end)}`,
   });
 }
 
@@ -174,17 +253,20 @@ function tripleQuoted(s: ScannedTemplate): RuleMatch[] {
 
 function nullContentSlice(s: ScannedTemplate): RuleMatch[] {
   const out: RuleMatch[] = [];
-  for (const m of matches(/\b([A-Za-z_]\w*(?:\[[^\]]*\])?\.content|[A-Za-z_]\w*\[(['"])content\2\])(\[\s*-?\d*\s*:\s*-?\d*\s*\])/, s.code)) {
-    const operand = s.text.slice(m.index, m.index + m[1].length);
-    const prev = s.text.slice(Math.max(0, m.index - 1), m.index);
-    if (prev === "(") continue; // already wrapped, e.g. (message.content or '')[:n]
+  for (const b of codeStructure(s).byOpen.values()) {
+    if (b.char !== "[" || b.colons.length !== 1 || b.commas.length > 0) continue;
+    if (!/^-?\d*:-?\d*$/.test(s.code.slice(b.open + 1, b.close).replace(/\s+/g, ""))) continue;
+    const opStart = operandStart(s, b.open);
+    const operand = s.text.slice(opStart, b.open);
+    if (!/(?:\.content|\[(['"])content\1\])$/.test(operand)) continue;
+    if (s.text[opStart - 1] === "(") continue; // already wrapped, e.g. (message.content or '')[:n]
     out.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      fix: fix("Treat null content as an empty string", { start: m.index, end: m.index + m[1].length, newText: `(${operand} or "")` }),
+      start: opStart,
+      end: b.close + 1,
+      fix: fix("Treat null content as an empty string", { start: opStart, end: b.open, newText: `(${operand} or "")` }),
     });
   }
-  return out;
+  return out.sort((a, b) => a.start - b.start);
 }
 
 export const TEMPLATE_RULES: readonly TemplateRule[] = [
@@ -203,12 +285,8 @@ export const TEMPLATE_RULES: readonly TemplateRule[] = [
   { id: "compat/upper-on-schema-type", engines: ["hf-jinja", "minja"], scope: "@huggingface/jinja, minja, some llama.cpp builds", severity: "warning", message: "A JSON-schema `type` may be a list (e.g. [\"string\", \"null\"]); string filters on it fail in strict engines (“Unknown filter 'upper' for type Array”)", find: simple(/\btype\s*\|\s*(?:upper|lower|capitalize|title)\b|\btype\.(?:upper|lower)\(\)/) },
   { id: "compat/null-content-slice", engines: ["llama.cpp", "minja", "hf-jinja", "jinja2"], scope: "every engine, on tool-call messages with null content", severity: "warning", message: "Slicing message content fails when content is null (assistant tool-call messages): “Cannot subscript null”", find: nullContentSlice },
   { id: "llama.cpp/split-no-argument", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "split() with no argument splits on single spaces only in llama.cpp (Python splits on runs of whitespace)", find: simple(/\.split\(\s*\)/) },
-  { id: "llama.cpp/replace-count", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "replace() with a count is not implemented in llama.cpp's engine", find: simple(/\breplace\(\s*(?:'_*'|"_*"|[^,()]+)\s*,\s*(?:'_*'|"_*"|[^,()]+)\s*,\s*[^)]+\)/) },
-  { id: "llama.cpp/string-join-method", engines: ["llama.cpp", "minja", "hf-jinja"], scope: "every non-Python engine", severity: "warning", message: "str.join() is Python-only; use the join filter", find: simple(/(['"])_*\1\.join\(\s*([^()]+?)\s*\)/, (m, s) => {
-    const sep = s.text.slice(m.index, m.index + m[0].indexOf(".join("));
-    const arg = s.text.slice(m.index + m[0].indexOf("(") + 1, m.index + m[0].length - 1).trim();
-    return fix("Use the join filter", { start: m.index, end: m.index + m[0].length, newText: `(${arg} | join(${sep}))` });
-  }) },
+  { id: "llama.cpp/replace-count", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "replace() with a count is not implemented in llama.cpp's engine", find: replaceCount },
+  { id: "llama.cpp/string-join-method", engines: ["llama.cpp", "minja", "hf-jinja"], scope: "every non-Python engine", severity: "warning", message: "str.join() is Python-only; use the join filter", find: stringJoinMethod },
   { id: "llama.cpp/unique-filter", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "The unique filter is not implemented in llama.cpp's engine", find: simple(/\|\s*unique\b/) },
   { id: "llama.cpp/map-filter", engines: ["llama.cpp", "hf-jinja"], scope: "llama.cpp's engine and @huggingface/jinja", severity: "warning", message: "map() is only supported with attribute= in llama.cpp's engine and @huggingface/jinja", find: simple(/\bmap\(\s*(?!attribute\s*=)(?:'_*'|"_*")/) },
   { id: "llama.cpp/floor-division", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "`//` (floor division) is a parse error in llama.cpp's engine", find: simple(/\/\//) },
