@@ -40,6 +40,12 @@ const WEATHER_TOOL: JsonValue = {
   },
 };
 
+/** A tool without parameters: `properties` is `{}` (minja counts an empty dict as true, and its tojson(indent=2) of `{}` is wrong). */
+const CLOCK_TOOL: JsonValue = {
+  type: "function",
+  function: { name: "get_time", description: "Get the current time.", parameters: { type: "object", properties: {} } },
+};
+
 const TOOL_CALL: JsonValue = { id: "call_0", type: "function", function: { name: "get_weather", arguments: { city: "Paris" } } };
 const TOOL_RESULT: Message = { role: "tool", tool_call_id: "call_0", name: "get_weather", content: '{"temperature": 18, "unit": "celsius"}' };
 
@@ -63,9 +69,12 @@ function conversation(name: string, basic: boolean, messages: Message[], addGene
 
 /** The suite, with special tokens taken from the GGUF when there is one. */
 export function buildConversationSuite(tokens: SpecialTokens = DEFAULT_SPECIAL_TOKENS): SuiteConversation[] {
-  const tools = { tools: [WEATHER_TOOL] };
+  const tools = { tools: [WEATHER_TOOL, CLOCK_TOOL] };
   return [
     conversation("plain", true, [user("Hello!"), assistant("Hi! How can I help?"), user("What is 2+2?")], true, tokens),
+    // Same messages without the generation prompt: whether the template opens the assistant turn
+    // by itself is decided by comparing the two renders.
+    conversation("plain, generation prompt off", true, [user("Hello!"), assistant("Hi! How can I help?"), user("What is 2+2?")], false, tokens),
     conversation("plain, no generation prompt", true, [user("Hello!"), assistant("Hi! How can I help?")], false, tokens),
     conversation("system", true, [system("You are a helpful assistant."), user("Hello!")], true, tokens),
     conversation(
@@ -91,6 +100,16 @@ export function buildConversationSuite(tokens: SpecialTokens = DEFAULT_SPECIAL_T
       true,
       tokens,
       { enable_thinking: true },
+    ),
+    // An earlier assistant turn whose content still carries its reasoning, as clients send it
+    // back: templates strip it with content.split('</think>') or rsplit, branches no other
+    // conversation reaches.
+    conversation(
+      "earlier reasoning in content",
+      false,
+      [user("What is 2+2?"), assistant("<think>\nTwo plus two is four.\n</think>\n\n4"), user("And 3+3?")],
+      true,
+      tokens,
     ),
     conversation(
       "typed content parts",
