@@ -8,7 +8,7 @@ import { GgufValueType, writeGgufWithMetadata } from "../../core/gguf";
 import { refuseExistingOutputs } from "../../core/tempFiles";
 import type { SpecialTokens } from "../../core/templates/conversationSuite";
 import { applyEdits, EngineSet, findStudioRoot, lineStarts, lintTemplate, nonOverlapping, positionAt } from "../../core/templates/index";
-import { findJsonTemplates, GGUF_TEMPLATE_KEY, readGgufTemplates, templateRangeToJson } from "../../core/templates/sources";
+import { findJsonTemplates, GGUF_TEMPLATE_KEY, readGgufTemplates, templateRangeToJson, tokenizerConfigTokens } from "../../core/templates/sources";
 import { ENGINE_IDS, ENGINE_LABELS, parseEngineId, type EngineId, type TemplateFinding, type TemplateFix, type TextRange } from "../../core/templates/types";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 import { readUtf8File } from "../textInput";
@@ -47,7 +47,8 @@ async function loadSource(file: string): Promise<TemplateSource> {
     } catch (e) {
       throw new Error(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
-    return { kind: "json", path: file, fileText: text, units: found.map((t) => ({ name: t.name, template: t.template, toFile: (r: TextRange) => templateRangeToJson(t, r) })) };
+    const tokens = tokenizerConfigTokens(text);
+    return { kind: "json", path: file, fileText: text, tokens, units: found.map((t) => ({ name: t.name, template: t.template, toFile: (r: TextRange) => templateRangeToJson(t, r) })) };
   }
   return { kind: "jinja", path: file, fileText: text, units: [{ name: path.basename(file), template: text, toFile: (r) => r }] };
 }
@@ -132,7 +133,7 @@ async function lintCommand(args: readonly string[], io: Parameters<CliCommand["r
     if (!flags.has("json")) reportUnavailable(engines, targets, io.err);
     const results = [];
     for (const unit of source.units) {
-      const r = await lintTemplate(engines, unit.template, { targets, tokens: source.tokens, tokensFromModel: source.kind === "gguf", signal: io.signal });
+      const r = await lintTemplate(engines, unit.template, { targets, tokens: source.tokens, tokensFromModel: source.tokens !== undefined, signal: io.signal });
       results.push({ unit, findings: r.findings, reference: r.reference });
     }
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.severity === "error").length, 0);
@@ -188,7 +189,7 @@ async function fixCommand(args: readonly string[], io: Parameters<CliCommand["ru
     const fixed: { unit: TemplateUnit; text: string }[] = [];
     let errors = 0;
     for (const unit of source.units) {
-      const r = await fixTemplate(engines, unit.template, { targets, tokens: source.tokens, fromModel: source.kind === "gguf", unsafe: flags.has("unsafe"), signal: io.signal });
+      const r = await fixTemplate(engines, unit.template, { targets, tokens: source.tokens, fromModel: source.tokens !== undefined, unsafe: flags.has("unsafe"), signal: io.signal });
       for (const x of r.applied) io.err(`${unit.name}: applied ${x.safe ? "verified " : ""}fix: ${x.title}\n`);
       errors += r.remaining.filter((f) => f.severity === "error").length;
       const left = r.remaining.filter((f) => (f.fixes ?? []).length > 0).length;
@@ -215,10 +216,14 @@ async function fixCommand(args: readonly string[], io: Parameters<CliCommand["ru
       } else {
         text = fixed[0].text;
       }
-      if (out) {
+      const applied = fixed.some((f) => f.text !== f.unit.template);
+      if (out && !applied) {
+        io.err("nothing to fix: no fix applied, no file written\n");
+      } else if (out) {
         await writeFileAtomically(out, text, { overwrite });
         io.err(`wrote ${out}\n`);
       } else {
+        if (!applied) io.err("nothing to fix: no fix applied; the text below is unchanged\n");
         io.out(text);
       }
     }

@@ -269,6 +269,21 @@ function nullContentSlice(s: ScannedTemplate): RuleMatch[] {
   return out.sort((a, b) => a.start - b.start);
 }
 
+/** `{{ tools }}`, `{{ tool.function.parameters }}`, … printed without tojson: jinja2 prints a Python repr. */
+function printWithoutTojson(s: ScannedTemplate): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  const value = /^(\s*)(tools|tool|[A-Za-z_]\w*(?:\.\w+|\[(['"])\w+\3\])*(?:\.|\[['"])(?:function|parameters|properties|arguments)(?:['"]\])?)(\s*)$/;
+  for (const t of s.tags) {
+    if (t.kind !== "expression" || t.innerEnd - t.innerStart > 200) continue;
+    const m = value.exec(s.text.slice(t.innerStart, t.innerEnd));
+    if (!m) continue;
+    const start = t.innerStart + m[1].length;
+    const end = start + m[2].length;
+    out.push({ start, end, fix: fix("Print it as JSON with | tojson", { start, end, newText: `${m[2]} | tojson` }) });
+  }
+  return out;
+}
+
 export const TEMPLATE_RULES: readonly TemplateRule[] = [
   { id: "compat/split-maxsplit", engines: ["minja"], scope: "minja", severity: "warning", message: "split() with a maxsplit argument is not supported by minja (“split method must have between 1 and 1 positional arguments”)", find: splitMaxsplit },
   { id: "compat/slice-step", engines: ["minja"], scope: "older minja builds", severity: "warning", message: "Slices with a step (e.g. [::-1]) fail in older minja builds (“Expected value expression”)", find: sliceStep },
@@ -287,6 +302,7 @@ export const TEMPLATE_RULES: readonly TemplateRule[] = [
   { id: "llama.cpp/split-no-argument", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "split() with no argument splits on single spaces only in llama.cpp (Python splits on runs of whitespace)", find: simple(/\.split\(\s*\)/) },
   { id: "llama.cpp/replace-count", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "replace() with a count is not implemented in llama.cpp's engine", find: replaceCount },
   { id: "llama.cpp/string-join-method", engines: ["llama.cpp", "minja", "hf-jinja"], scope: "every non-Python engine", severity: "warning", message: "str.join() is Python-only; use the join filter", find: stringJoinMethod },
+  { id: "compat/print-without-tojson", engines: ["llama.cpp", "minja", "hf-jinja"], scope: "every non-Python engine", severity: "warning", message: "Tool definitions printed without tojson: jinja2 (transformers) prints a Python repr ({'type': …, 'x': None}) and other engines print JSON, so the prompt differs between engines", find: printWithoutTojson },
   { id: "llama.cpp/unique-filter", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "The unique filter is not implemented in llama.cpp's engine", find: simple(/\|\s*unique\b/) },
   { id: "llama.cpp/map-filter", engines: ["llama.cpp", "hf-jinja"], scope: "llama.cpp's engine and @huggingface/jinja", severity: "warning", message: "map() is only supported with attribute= in llama.cpp's engine and @huggingface/jinja", find: simple(/\bmap\(\s*(?!attribute\s*=)(?:'_*'|"_*")/) },
   { id: "llama.cpp/floor-division", engines: ["llama.cpp"], scope: "llama.cpp's engine", severity: "warning", message: "`//` (floor division) is a parse error in llama.cpp's engine", find: simple(/\/\//) },

@@ -116,6 +116,27 @@ export function findJsonTemplates(json: string): JsonTemplate[] {
   return out;
 }
 
+/** `"<s>"` or `{"content": "<s>", …}` (AddedToken form) → the token text. */
+function tokenContent(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (v && typeof v === "object" && typeof (v as { content?: unknown }).content === "string") return (v as { content: string }).content;
+  return undefined;
+}
+
+/**
+ * The special tokens a tokenizer_config.json declares (bos_token, eos_token, add_bos_token), or
+ * undefined when it names neither BOS nor EOS. transformers adds BOS when add_bos_token is true
+ * (Llama-style tokenizers default to true when the key is absent but bos_token is set).
+ */
+export function tokenizerConfigTokens(json: string): SpecialTokens | undefined {
+  const parsed = JSON.parse(json) as Record<string, unknown>;
+  const bos = tokenContent(parsed.bos_token);
+  const eos = tokenContent(parsed.eos_token);
+  if (bos === undefined && eos === undefined) return undefined;
+  const addBos = typeof parsed.add_bos_token === "boolean" ? parsed.add_bos_token : undefined;
+  return { bos: bos ?? "", eos: eos ?? "", addBos };
+}
+
 /** Maps a template range to the JSON range that encodes it. */
 export function templateRangeToJson(t: JsonTemplate, r: TextRange): TextRange {
   const at = (i: number) => t.jsonOffsets[Math.max(0, Math.min(i, t.jsonOffsets.length - 1))];
