@@ -80,7 +80,10 @@ describe("gguf-studio template", function () {
     assert.equal(hit.range.column, before.length - before.lastIndexOf("\n"));
     assert.ok(broken.slice(hit.range.start).startsWith("split('x', 1)"));
     const text = await cli("template", "lint", file, "--target", "minja");
-    assert.ok(text.out.includes(`${file}:${hit.range.line}:${hit.range.column}: warning compat/split-maxsplit [minja`), text.out);
+    // A warning when minja's render confirms it; without the minja binary it cannot, and the
+    // prediction is an info about minja builds.
+    const minjaRan = !/minja .* skipped/.test(text.err);
+    assert.ok(text.out.includes(`${file}:${hit.range.line}:${hit.range.column}: ${minjaRan ? "warning" : "info"} compat/split-maxsplit [minja`), text.out);
     assert.ok(text.out.includes("fix (safe): Rewrite split(sep, 1) without maxsplit"), text.out);
   });
 
