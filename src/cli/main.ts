@@ -5,6 +5,7 @@ import { GgufError } from "../core/gguf";
 import { OutputExistsError, removeTrackedTempsSync } from "../core/tempFiles";
 import { CliCommand, CliIo, CliUsageError } from "./cliCommand";
 import { COMMANDS } from "./commands";
+import { boundedMessage, displayName, escapeControlChars } from "../shared/displayText";
 
 function overview(commands: readonly CliCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -12,7 +13,10 @@ function overview(commands: readonly CliCommand[]): string {
     "Run `gguf-studio <command> --help` for a command's options."].join("\n") + "\n";
 }
 
-export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
+  // Everything printed can quote file content (tensor names, metadata, templates): terminal and bidi
+  // control characters are escaped here, once, for every command. JSON stays valid (\uXXXX).
+  const io: CliIo = { out: (t) => rawIo.out(escapeControlChars(t)), err: (t) => rawIo.err(escapeControlChars(t)), signal: rawIo.signal };
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     (name ? io.out : io.err)(overview(commands));
@@ -20,7 +24,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.err(`gguf-studio: unknown command "${name}"\n\n${overview(commands)}`);
+    io.err(`gguf-studio: unknown command "${displayName(name)}"\n\n${overview(commands)}`);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -31,7 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof CliUsageError) {
-      io.err(`gguf-studio ${name}: ${e.message}\n\n${command.usage}`);
+      io.err(`gguf-studio ${name}: ${boundedMessage(e.message)}\n\n${command.usage}`);
       return 2;
     }
     if (e instanceof OutputExistsError) {
@@ -39,10 +43,10 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
       return 1;
     }
     if (e instanceof GgufError) {
-      io.err(`gguf-studio ${name}: ${e.message}${e.path && !e.message.includes(e.path) ? ` [${e.path}]` : ""} (${e.code})\n`);
+      io.err(`gguf-studio ${name}: ${e.message}${e.path && !e.message.includes(e.path) ? ` [${displayName(e.path, 400)}]` : ""} (${e.code})\n`);
       return 1;
     }
-    io.err(`gguf-studio ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`gguf-studio ${name}: ${boundedMessage(e instanceof Error ? e.message : String(e))}\n`);
     return 1;
   }
 }

@@ -34,3 +34,9 @@ export const NATIVE_TOOL_COMMANDS: readonly CommandId[] = [
   "ggufStudio.evaluateKld",
   "ggufStudio.optimizeRecipe",
 ];
+
+/** Commands that write, replace or delete model files; they refuse in untrusted workspaces too. */
+export const MODEL_WRITING_COMMANDS: readonly CommandId[] = [
+  "ggufStudio.deleteModel",
+  "ggufStudio.saveTemplateToGguf",
+];

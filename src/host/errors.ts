@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { isGgufError } from "../core/gguf";
 import { ToolCancelledError } from "../core/native/toolRunner";
+import { boundedMessage } from "../shared/displayText";
 
 export function isCancellation(e: unknown): boolean {
   return (
@@ -17,7 +18,8 @@ export async function reportError(context: string, e: unknown, log?: vscode.LogO
     log?.info(`${context}: cancelled`);
     return undefined;
   }
-  const message = `${context}: ${e instanceof Error ? e.message : String(e)}`;
+  // Errors quote file content (names, tool output): escaped and capped before anyone sees them.
+  const message = boundedMessage(`${context}: ${e instanceof Error ? e.message : String(e)}`);
   log?.error(message);
   void vscode.window.showErrorMessage(message);
   return message;

@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import { COMMAND_IDS, NATIVE_TOOL_COMMANDS, type CommandId } from "./commandIds";
+import { COMMAND_IDS, MODEL_WRITING_COMMANDS, NATIVE_TOOL_COMMANDS, type CommandId } from "./commandIds";
 import { StudioContext, type CommandTable, type Feature } from "./context";
 import { nativeToolsFeature } from "./commands/nativeToolsCommands";
 import { modelsFeature } from "./views/modelsFeature";
@@ -8,6 +8,7 @@ import { templatesFeature } from "./templates/templatesFeature";
 import { templatePreviewFeature } from "./templates/templatePreviewFeature";
 import { recipesFeature } from "./recipes/recipesFeature";
 import { kldFeature } from "./kld/kldFeature";
+import { UNTRUSTED_MODEL_WRITE_MESSAGE } from "./trust";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
 const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature];
@@ -29,12 +30,22 @@ export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
   return { context: ctx };
 }
 
-/** One gate for every command that runs native tools (the tool runner refuses as well, as a second line). */
+/**
+ * One gate for every command that runs native tools or writes model files, as the manifest's
+ * untrustedWorkspaces description promises (the tool runner and the writers refuse as well, as a
+ * second line).
+ */
 function refusedUntrusted(id: CommandId): boolean {
-  if (vscode.workspace.isTrusted || !NATIVE_TOOL_COMMANDS.includes(id)) return false;
+  if (vscode.workspace.isTrusted) return false;
+  const message = NATIVE_TOOL_COMMANDS.includes(id)
+    ? "GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models."
+    : MODEL_WRITING_COMMANDS.includes(id)
+      ? UNTRUSTED_MODEL_WRITE_MESSAGE
+      : undefined;
+  if (!message) return false;
   const manage = "Manage Workspace Trust";
   void vscode.window
-    .showErrorMessage("GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models.", manage)
+    .showErrorMessage(message, manage)
     .then((choice) => (choice === manage ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));
   return true;
 }

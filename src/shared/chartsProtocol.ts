@@ -1,4 +1,5 @@
 // Messages between the KLD chart webview and the host. Types only.
+import { isInteger, isOneOf, isString, type MessageSchema } from "./messageSchema";
 
 export type ChartOrigin = "preset" | "recipe" | "optimizer" | "other";
 
@@ -40,3 +41,13 @@ export type ChartsFromWebview =
   /** PNG is base64 (no data: prefix); SVG and CSV are text. */
   | { readonly type: "exported"; readonly requestId: number; readonly format: ExportFormat; readonly data: string }
   | { readonly type: "exportRequested"; readonly format: ExportFormat; readonly data: string };
+
+const EXPORT_DATA_CHARS = 256 * 2 ** 20;
+
+/** Run-time check of every ChartsFromWebview message (the host accepts nothing else). */
+export const CHARTS_FROM_WEBVIEW_SCHEMA: MessageSchema<ChartsFromWebview> = {
+  ready: {},
+  selectBase: { file: isString() },
+  exported: { requestId: isInteger(), format: isOneOf("png", "svg", "csv"), data: isString(EXPORT_DATA_CHARS) },
+  exportRequested: { format: isOneOf("png", "svg", "csv"), data: isString(EXPORT_DATA_CHARS) },
+};

@@ -1,6 +1,7 @@
 // Messages between the GGUF inspector (custom editor, host side) and its webview. Type-only: the
 // host and webview/inspector both import it. One union per direction; requests that expect a
 // reply carry a `requestId` echoed back.
+import { isInteger, isOneOf, isString, type MessageSchema } from "./messageSchema";
 
 /** What the Overview tab shows; computed once per document by the host from the core summary. */
 export interface InspectorOverview {
@@ -166,3 +167,16 @@ export const FIRST_TENSOR_PAGE = 2000;
 export const TENSOR_PAGE_SIZE = 20000;
 /** Characters of a metadata value shown inline. */
 export const METADATA_PREVIEW_CHARS = 300;
+
+/** Run-time check of every FromInspector message (the host accepts nothing else). */
+export const FROM_INSPECTOR_SCHEMA: MessageSchema<FromInspector> = {
+  ready: {},
+  requestTensors: { requestId: isInteger(), offset: isInteger(), count: isInteger() },
+  requestArrayPage: { requestId: isInteger(), key: isString(65_536), offset: isInteger(), count: isInteger(), query: isString() },
+  // The tensor-type rules of a 60k-tensor model are a few MB.
+  copyText: { text: isString(64 * 2 ** 20), what: isString(200) },
+  copyMetadataValue: { key: isString(65_536) },
+  editChatTemplate: { key: isString(65_536) },
+  export: { table: isOneOf("summary", "tensors", "metadata", "layers", "kinds"), format: isOneOf("json", "markdown", "csv") },
+  reload: {},
+};

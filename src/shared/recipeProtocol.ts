@@ -1,4 +1,5 @@
 // Messages between the recipe editor webview and the host. Types only.
+import { isInteger, isString, type MessageSchema } from "./messageSchema";
 
 export interface RecipeRuleView {
   readonly index: number;
@@ -74,3 +75,16 @@ export type RecipeFromWebview =
   | { readonly type: "setGroupType"; readonly kind: string; readonly groupType: string };
 
 export const RECIPE_ROWS_PAGE = 400;
+
+const TYPE_NAME = isString(64);
+
+/** Run-time check of every RecipeFromWebview message (the host accepts nothing else). */
+export const RECIPE_FROM_WEBVIEW_SCHEMA: MessageSchema<RecipeFromWebview> = {
+  ready: {},
+  requestRows: { offset: isInteger(), count: isInteger() },
+  setBaseType: { baseType: TYPE_NAME },
+  setRuleType: { index: isInteger(), ruleType: TYPE_NAME },
+  removeRule: { index: isInteger() },
+  addRule: { pattern: isString(), ruleType: TYPE_NAME },
+  setGroupType: { kind: isString(256), groupType: TYPE_NAME },
+};

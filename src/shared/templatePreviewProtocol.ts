@@ -1,4 +1,5 @@
 // Messages between the chat-template preview webview and the host. Types only.
+import { isString, type MessageSchema } from "./messageSchema";
 
 /** Engine ids as the core names them ("llama.cpp" | "minja" | "hf-jinja" | "jinja2"). */
 export type PreviewEngineId = "llama.cpp" | "minja" | "hf-jinja" | "jinja2";
@@ -38,3 +39,9 @@ export interface PreviewState {
 export type TemplatePreviewToWebview = { readonly type: "state"; readonly state: PreviewState } | { readonly type: "rendering" };
 
 export type TemplatePreviewFromWebview = { readonly type: "ready" } | { readonly type: "selectConversation"; readonly name: string };
+
+/** Run-time check of every TemplatePreviewFromWebview message (the host accepts nothing else). */
+export const TEMPLATE_PREVIEW_FROM_WEBVIEW_SCHEMA: MessageSchema<TemplatePreviewFromWebview> = {
+  ready: {},
+  selectConversation: { name: isString(256) },
+};

@@ -75,10 +75,18 @@ function parseTimeout(values: readonly string[] | undefined): number {
   return s * 1000;
 }
 
-function createEngines(timeoutMs: number): EngineSet {
-  const root = findStudioRoot(__dirname) ?? findStudioRoot(process.cwd());
+/** The engines, found next to this script only: never from the working folder, whose files we do not trust. */
+function createEngines(timeoutMs: number, signal: AbortSignal): EngineSet {
+  const root = findStudioRoot(__dirname);
   if (!root) throw new Error("cannot find the gguf-studio package (dist/native-render-worker.js) above this script");
-  return new EngineSet({ root, timeoutMs });
+  const engines = new EngineSet({ root, timeoutMs });
+  // Ctrl-C ends the renders in flight now (their processes are killed) instead of waiting for them.
+  signal.addEventListener("abort", () => engines.dispose(), { once: true });
+  return engines;
+}
+
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error("cancelled");
 }
 
 function reportUnavailable(engines: EngineSet, targets: readonly EngineId[], err: (t: string) => void): void {
@@ -128,12 +136,13 @@ async function lintCommand(args: readonly string[], io: Parameters<CliCommand["r
     io.err(`${source.path} has no chat template\n`);
     return 1;
   }
-  const engines = createEngines(parseTimeout(flags.get("timeout")));
+  const engines = createEngines(parseTimeout(flags.get("timeout")), io.signal);
   try {
     if (!flags.has("json")) reportUnavailable(engines, targets, io.err);
     const results = [];
     for (const unit of source.units) {
       const r = await lintTemplate(engines, unit.template, { targets, tokens: source.tokens, tokensFromModel: source.tokens !== undefined, signal: io.signal });
+      throwIfCancelled(io.signal);
       results.push({ unit, findings: r.findings, reference: r.reference });
     }
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.severity === "error").length, 0);
@@ -183,13 +192,14 @@ async function fixCommand(args: readonly string[], io: Parameters<CliCommand["ru
     io.err(`${source.path} has no chat template to fix\n`);
     return 1;
   }
-  const engines = createEngines(parseTimeout(flags.get("timeout")));
+  const engines = createEngines(parseTimeout(flags.get("timeout")), io.signal);
   try {
     reportUnavailable(engines, targets, io.err);
     const fixed: { unit: TemplateUnit; text: string }[] = [];
     let errors = 0;
     for (const unit of source.units) {
       const r = await fixTemplate(engines, unit.template, { targets, tokens: source.tokens, fromModel: source.tokens !== undefined, unsafe: flags.has("unsafe"), signal: io.signal });
+      throwIfCancelled(io.signal);
       for (const x of r.applied) io.err(`${unit.name}: applied ${x.safe ? "verified " : ""}fix: ${x.title}\n`);
       errors += r.remaining.filter((f) => f.severity === "error").length;
       const left = r.remaining.filter((f) => (f.fixes ?? []).length > 0).length;

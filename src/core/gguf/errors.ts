@@ -1,5 +1,6 @@
 // One error type for every way a GGUF can be wrong, so callers (UI, CLI, tests) can branch on
 // `code` and show where in the file the problem is.
+import { boundedMessage } from "../../shared/displayText";
 
 export type GgufErrorCode =
   | "io"
@@ -34,7 +35,8 @@ export class GgufError extends Error {
     readonly offset?: number,
     readonly path?: string,
   ) {
-    super(offset === undefined ? message : `${message} (at byte ${offset})`);
+    // Messages quote names from the file: escaped and capped so a hostile name cannot flood a terminal.
+    super(boundedMessage(offset === undefined ? message : `${message} (at byte ${offset})`));
     this.name = "GgufError";
   }
 }

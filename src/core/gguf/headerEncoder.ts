@@ -3,6 +3,7 @@
 import { GgufError } from "./errors";
 import { GgufArray, GgufFile, GgufLazyArray, GgufValue, GgufValueType } from "./types";
 import { fixedValueSize, isValueType } from "./valueDecoder";
+import { displayName } from "../../shared/displayText";
 
 /** Bytes to write, or a range of the source file to copy. */
 export type HeaderPiece = Buffer | { readonly sourceOffset: number; readonly length: number };
@@ -99,7 +100,7 @@ class PieceWriter {
     this.len += size;
   }
   value(type: GgufValueType, v: GgufValue, key: string, source: GgufFile): void {
-    if (!isValueType(type)) throw new GgufError("bad-edit", `${key}: unknown value type ${String(type)}`);
+    if (!isValueType(type)) throw new GgufError("bad-edit", `${displayName(key)}: unknown value type ${String(type)}`);
     if (type === GgufValueType.STRING) {
       if (typeof v !== "string") throw badValue(key, type, v);
       this.string(v, key);
@@ -112,7 +113,7 @@ class PieceWriter {
     this.u32(v.elementType);
     if (v.kind === "lazy-array") {
       if (v.littleEndian !== source.littleEndian || v.byteOffset + v.byteLength > source.fileSize) {
-        throw new GgufError("bad-edit", `${key}: a lazy array can only be copied from the file it was read from`);
+        throw new GgufError("bad-edit", `${displayName(key)}: a lazy array can only be copied from the file it was read from`);
       }
       this.u64(v.count);
       this.copy(v.byteOffset, v.byteLength);

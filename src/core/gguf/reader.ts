@@ -6,6 +6,7 @@ import { ggmlTypeById } from "./ggmlTypes";
 import { tensorKind, tensorLayerIndex } from "./tensorNaming";
 import { GGUF_VALUE_TYPE_NAMES, GgufFile, GgufMetadataEntry, GgufTensorInfo, GgufValue, GgufValueType } from "./types";
 import { fixedValueSize, ValueDecoder } from "./valueDecoder";
+import { displayName } from "../../shared/displayText";
 
 export interface ReadGgufOptions {
   /**
@@ -76,9 +77,9 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
   for (let i = 0; i < kvCount; i++) {
     const offset = d.pos;
     const key = await d.stringFast(`key of metadata entry ${i}`);
-    if (metadata.has(key)) throw new GgufError("duplicate-key", `metadata key ${key} appears twice`, offset, w.path);
+    if (metadata.has(key)) throw new GgufError("duplicate-key", `metadata key ${displayName(key)} appears twice`, offset, w.path);
     if (!d.has(12)) await d.prefetch(12, "a metadata value");
-    const type = d.valueTypeSync(`value of ${key}`);
+    const type = d.valueTypeSync(`value of ${displayName(key)}`);
     let value: GgufValue;
     const size = fixedValueSize(type);
     if (size !== undefined && d.has(size)) value = d.scalarSync(type);
@@ -97,20 +98,20 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
     const infoAt = d.pos;
     infoOffsets[i] = infoAt;
     const name = await d.stringFast("a tensor name");
-    if (names.has(name)) throw new GgufError("duplicate-tensor", `tensor ${name} appears twice`, infoAt, w.path);
+    if (names.has(name)) throw new GgufError("duplicate-tensor", `tensor ${displayName(name)} appears twice`, infoAt, w.path);
     names.add(name);
     // Everything after the name fits in 4 + 4*8 + 4 + 8 bytes: load it once, then read synchronously.
     if (!d.has(MAX_TENSOR_INFO_TAIL)) await d.prefetch(MAX_TENSOR_INFO_TAIL, "a tensor info");
     const dimsAt = d.pos;
     const nDims = d.u32Sync("a tensor dimension count");
-    if (nDims > GGML_MAX_DIMS) throw new GgufError("bad-tensor-shape", `tensor ${name} has ${nDims} dimensions (max ${GGML_MAX_DIMS})`, dimsAt, w.path);
+    if (nDims > GGML_MAX_DIMS) throw new GgufError("bad-tensor-shape", `tensor ${displayName(name)} has ${nDims} dimensions (max ${GGML_MAX_DIMS})`, dimsAt, w.path);
     const shape: number[] = [];
     let elementCount = 1;
     for (let k = 0; k < nDims; k++) {
       const dim = d.u64Sync("a tensor dimension");
       shape.push(dim);
       elementCount *= dim;
-      if (!Number.isSafeInteger(elementCount)) throw new GgufError("bad-tensor-shape", `tensor ${name} has too many elements`, dimsAt, w.path);
+      if (!Number.isSafeInteger(elementCount)) throw new GgufError("bad-tensor-shape", `tensor ${displayName(name)} has too many elements`, dimsAt, w.path);
     }
     const ggmlType = d.u32Sync("a tensor type");
     const offset = d.u64Sync("a tensor offset");
@@ -120,7 +121,7 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
     if (typeKnown) {
       const rowLength = shape.length > 0 ? shape[0] : 1;
       if (rowLength % info.blockSize !== 0) {
-        throw new GgufError("bad-tensor-shape", `tensor ${name}: row length ${rowLength} is not a multiple of ${info.name}'s block size ${info.blockSize}`, dimsAt, w.path);
+        throw new GgufError("bad-tensor-shape", `tensor ${displayName(name)}: row length ${rowLength} is not a multiple of ${info.name}'s block size ${info.blockSize}`, dimsAt, w.path);
       }
       byteSize = (elementCount / info.blockSize) * info.typeSize;
     }
@@ -171,14 +172,14 @@ function checkTensorPlacement(tensors: GgufTensorInfo[], infoOffsets: number[], 
   for (const i of order) {
     const t = tensors[i];
     if (t.offset % alignment !== 0) {
-      throw new GgufError("misaligned-tensor", `tensor ${t.name} offset ${t.offset} is not a multiple of the alignment ${alignment}`, infoOffsets[i], path);
+      throw new GgufError("misaligned-tensor", `tensor ${displayName(t.name)} offset ${t.offset} is not a multiple of the alignment ${alignment}`, infoOffsets[i], path);
     }
     if (t.offset < prevEnd) {
-      throw new GgufError("overlapping-tensors", `tensor ${t.name} data (offset ${t.offset}) overlaps ${prevName} (ends at ${prevEnd})`, infoOffsets[i], path);
+      throw new GgufError("overlapping-tensors", `tensor ${displayName(t.name)} data (offset ${t.offset}) overlaps ${displayName(prevName)} (ends at ${prevEnd})`, infoOffsets[i], path);
     }
     const end = t.byteSize === undefined ? t.fileOffset : t.fileOffset + t.byteSize;
     if (end > fileSize || (t.byteSize === undefined && t.fileOffset > fileSize)) {
-      throw new GgufError("tensor-data-past-eof", `tensor ${t.name} data ends at byte ${end}, past the end of the file (${fileSize})`, infoOffsets[i], path);
+      throw new GgufError("tensor-data-past-eof", `tensor ${displayName(t.name)} data ends at byte ${end}, past the end of the file (${fileSize})`, infoOffsets[i], path);
     }
     if (t.byteSize !== undefined) {
       prevEnd = t.offset + t.byteSize;

@@ -6,6 +6,7 @@ import { GgufError } from "./errors";
 import { metadataNumber } from "./metadata";
 import { readGgufFile, ReadGgufOptions } from "./reader";
 import { GgufFile, GgufModel, GgufShardInfo, GgufTensorInfo } from "./types";
+import { displayName } from "../../shared/displayText";
 
 const SPLIT_NAME_RE = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
 
@@ -71,7 +72,7 @@ export async function readGgufModel(path: string, options: ReadGgufOptions = {})
       throw new GgufError("bad-split", `${nodePath.basename(paths[i])} has split.no=${String(no)} split.count=${String(cnt)}, expected ${i} of ${count}`, file.metadata.get("split.no")?.offset, paths[i]);
     }
     for (const t of file.tensors) {
-      if (names.has(t.name)) throw new GgufError("duplicate-tensor", `tensor ${t.name} appears in two shards`, undefined, paths[i]);
+      if (names.has(t.name)) throw new GgufError("duplicate-tensor", `tensor ${displayName(t.name)} appears in two shards`, undefined, paths[i]);
       names.add(t.name);
       tensors.push(t);
     }

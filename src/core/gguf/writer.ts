@@ -12,6 +12,7 @@ import { encodeHeader, HeaderEntry } from "./headerEncoder";
 import { readGgufFile } from "./reader";
 import { parseSplitName, splitShardPath, splitShardPaths } from "./splitSet";
 import { GgufFile, GgufTensorInfo, GgufValue, GgufValueType } from "./types";
+import { displayName } from "../../shared/displayText";
 
 export interface MetadataEdit {
   readonly key: string;
@@ -60,13 +61,13 @@ export function applyMetadataEdits(source: GgufFile, edits: MetadataEdits): Head
   const sets = new Map<string, MetadataEdit>();
   for (const e of edits.set ?? []) {
     if (!e.key) throw new GgufError("bad-edit", "empty metadata key");
-    if (PROTECTED_KEYS.has(e.key)) throw new GgufError("bad-edit", `${e.key} describes the file layout and cannot be edited`);
+    if (PROTECTED_KEYS.has(e.key)) throw new GgufError("bad-edit", `${displayName(e.key)} describes the file layout and cannot be edited`);
     sets.set(e.key, e);
   }
   const removes = new Set(edits.remove ?? []);
   for (const k of removes) {
-    if (PROTECTED_KEYS.has(k)) throw new GgufError("bad-edit", `${k} describes the file layout and cannot be removed`);
-    if (sets.has(k)) throw new GgufError("bad-edit", `${k} is both set and removed`);
+    if (PROTECTED_KEYS.has(k)) throw new GgufError("bad-edit", `${displayName(k)} describes the file layout and cannot be removed`);
+    if (sets.has(k)) throw new GgufError("bad-edit", `${displayName(k)} is both set and removed`);
   }
   const out: HeaderEntry[] = [];
   const entries = [...source.metadata.values()];
@@ -169,7 +170,7 @@ async function verifyShard(job: ShardJob, sourceHashes: Map<string, string>, sig
     const a = src.tensors[i];
     const b = written.tensors[i];
     if (a.name !== b.name || a.ggmlType !== b.ggmlType || a.offset !== b.offset || a.shape.join(",") !== b.shape.join(",")) {
-      throw new GgufError("hash-mismatch", `tensor info ${a.name} differs in the output`, undefined, job.output);
+      throw new GgufError("hash-mismatch", `tensor info ${displayName(a.name)} differs in the output`, undefined, job.output);
     }
   }
   const w = await FileWindow.open(job.temp);
@@ -188,7 +189,7 @@ async function verifyShard(job: ShardJob, sourceHashes: Map<string, string>, sig
   for (const t of src.tensors) {
     if (t.byteSize === undefined) continue;
     if (hasher.hashes.get(t.name) !== sourceHashes.get(t.name)) {
-      throw new GgufError("hash-mismatch", `tensor ${t.name} bytes differ between source and output`, t.fileOffset, job.output);
+      throw new GgufError("hash-mismatch", `tensor ${displayName(t.name)} bytes differ between source and output`, t.fileOffset, job.output);
     }
     verified++;
   }

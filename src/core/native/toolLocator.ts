@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runTool, ToolFailedError } from "./toolRunner";
+import { absolutePathEntries } from "./childEnv";
 
 export const NATIVE_TOOLS = ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split"] as const;
 export type NativeToolName = (typeof NATIVE_TOOLS)[number];
@@ -75,7 +76,8 @@ export function locateTools(options: LocateOptions): ToolLocation {
     }
   }
   for (const b of bundledToolDirs(options.extensionRoot, platform, arch)) candidates.push({ ...b, source: "bundled" });
-  const pathDirs = (options.pathEnv ?? process.env.PATH ?? "").split(path.delimiter).filter((d) => d.length > 0);
+  // Absolute entries only: `.` on PATH would pick up a "llama-quantize" from the folder we were started in.
+  const pathDirs = absolutePathEntries(options.pathEnv ?? process.env.PATH);
   for (const dir of pathDirs) candidates.push({ dir, source: "path", backend: "unknown" });
 
   for (const name of NATIVE_TOOLS) {

@@ -1,9 +1,11 @@
 // The one place that starts native processes. No shell: arguments go to the kernel as-is,
-// so paths with spaces or quotes are never reinterpreted. The environment is passed through
-// but never logged.
+// so paths with spaces or quotes are never reinterpreted. The environment is passed through,
+// cleaned of what could inject code from the working folder (childEnv.ts), and never logged.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { pickToolErrorLine } from "./toolErrorLine";
+import { childProcessEnv } from "./childEnv";
 
 export type OutputStream = "stdout" | "stderr";
 
@@ -65,15 +67,10 @@ export class ToolFailedError extends Error {
     readonly stdoutTail: string,
   ) {
     const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
-    const last = lastMeaningfulLine(stderrTail) ?? lastMeaningfulLine(stdoutTail);
-    super(`${path.basename(executable)} ${how}${last ? `: ${last}` : ""}`);
+    const cause = pickToolErrorLine(stderrTail, stdoutTail);
+    super(`${path.basename(executable)} ${how}${cause ? `: ${cause}` : ""}`);
     this.name = "ToolFailedError";
   }
-}
-
-function lastMeaningfulLine(text: string): string | undefined {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
-  return lines.at(-1);
 }
 
 class LineTail {
@@ -144,7 +141,7 @@ export function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
     }
     const child = spawn(options.executable, [...options.args], {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: childProcessEnv(options.env ?? process.env),
       shell: false,
       stdio: ["ignore", "pipe", "pipe"],
       windowsHide: true,

@@ -5,11 +5,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import fs from "node:fs";
 import type { RenderContext, RenderOutcome, RenderFailureStage } from "./types";
+import { childProcessEnv } from "../native/childEnv";
 
 export interface EngineProcessSpec {
   readonly command: string;
   readonly args: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Working folder: a fixed one we own, never the folder of the template being linted. */
+  readonly cwd?: string;
   /** Wall-clock limit per batch. */
   readonly timeoutMs: number;
   /** Resident set size cap (MiB), enforced by polling /proc/<pid>/statm where it exists. */
@@ -96,7 +99,8 @@ export class EngineProcess {
   private ensureChild(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
     const child = spawn(this.spec.command, [...this.spec.args], {
-      env: this.spec.env ?? process.env,
+      env: this.spec.env ?? childProcessEnv(),
+      cwd: this.spec.cwd,
       shell: false,
       stdio: ["pipe", "pipe", "pipe"],
       windowsHide: true,

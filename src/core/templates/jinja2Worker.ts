@@ -1,13 +1,36 @@
 // The jinja2 engine, configured like transformers' apply_chat_template (sandboxed, trim_blocks,
 // lstrip_blocks, loopcontrols, a `generation` tag, tojson with ensure_ascii=False by default,
-// raise_exception, strftime_now). Run as `python3 -c JINJA2_WORKER_SCRIPT <memMiB>`, same line
-// protocol as the other engines. RLIMIT_AS caps memory inside Python.
+// raise_exception, strftime_now). Run as `python3 -I -c JINJA2_WORKER_SCRIPT <memMiB> <timeoutMs>`,
+// same line protocol as the other engines. RLIMIT_AS caps memory inside Python; a watchdog thread
+// (plus PR_SET_PDEATHSIG on Linux) ends the process when its parent dies or a batch runs past
+// 2x the time limit plus a second, as engineWatchdog.ts does for the Node engines.
 export const JINJA2_WORKER_SCRIPT = String.raw`
-import sys, json, resource, traceback
+import sys, os, json, resource, signal, threading, time, traceback
 from datetime import datetime
 if len(sys.argv) > 1 and int(sys.argv[1]) > 0:
     cap = int(sys.argv[1]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+TIMEOUT_MS = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+PARENT = os.getppid()
+if sys.platform.startswith("linux"):
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+if os.getppid() != PARENT:
+    os._exit(1)
+batch_started = [0.0]
+
+def watchdog():
+    deadline = (2 * TIMEOUT_MS + 1000) / 1000.0 if TIMEOUT_MS > 0 else 0
+    while True:
+        time.sleep(0.1)
+        started = batch_started[0]
+        if os.getppid() != PARENT or (deadline and started and time.monotonic() - started > deadline):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+threading.Thread(target=watchdog, daemon=True).start()
 import jinja2
 from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -64,11 +87,13 @@ def render_batch(req):
     return results
 
 for line in sys.stdin:
+    batch_started[0] = time.monotonic()
     try:
         req = json.loads(line)
         reply = {"id": req.get("id", 0), "results": render_batch(req)}
     except Exception as e:
         reply = {"id": 0, "error": str(e)}
+    batch_started[0] = 0.0
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
 `;

@@ -2,15 +2,23 @@
 // `--engine llama.cpp` renders with llama.cpp's native engine, `--engine hf-jinja` with
 // @huggingface/jinja. Protocol: one JSON line per batch on stdin, one reply line on stdout
 // (see engineProcess.ts). It runs in its own process because a native render can segfault,
-// spin, or grow to gigabytes: the parent kills it and starts another.
+// spin, or grow to gigabytes: the parent kills it and starts another. It also limits itself
+// (engineWatchdog.ts): it ends when the parent dies, even in the middle of a render.
 import { Template } from "@huggingface/jinja";
 import readline from "node:readline";
 import { compileNativeTemplate } from "./nativeJinja";
 import type { RenderContext, RenderOutcome } from "./types";
+import { startEngineWatchdog } from "./engineWatchdog";
 
 const MAX_OUTPUT_CHARS = 1 << 20;
 const engineArg = process.argv.indexOf("--engine");
 const engine = engineArg >= 0 ? process.argv[engineArg + 1] : "llama.cpp";
+const numberArg = (name: string): number => {
+  const i = process.argv.indexOf(name);
+  const n = i >= 0 ? Number(process.argv[i + 1]) : 0;
+  return Number.isFinite(n) && n > 0 ? n : 0;
+};
+const clock = startEngineWatchdog({ timeoutMs: numberArg("--timeout-ms"), memoryCapMiB: numberArg("--memory-mib") });
 
 interface BatchRequest {
   readonly id: number;
@@ -63,10 +71,12 @@ lines.on("line", (line) => {
     let reply: unknown;
     try {
       const req = JSON.parse(line) as BatchRequest;
+      clock.start();
       reply = { id: req.id, results: await renderBatch(req) };
     } catch (e) {
       reply = { id: 0, error: message(e) };
     }
+    clock.end();
     process.stdout.write(JSON.stringify(reply) + "\n");
   });
 });

@@ -13,14 +13,21 @@ export interface NativeToolReport {
   readonly backend?: ToolBackend;
   readonly version?: string;
   readonly problem?: string;
+  /** Why the version was not asked (restricted mode: the tool is located but never started). */
+  readonly notRun?: string;
 }
+
+const NOT_RUN_UNTRUSTED = "version not checked: tools do not run in an untrusted workspace";
 
 export async function describeNativeTools(ctx: StudioContext): Promise<NativeToolReport[]> {
   const location = ctx.tools.locate();
+  // Asking a tool for its version runs it: in restricted mode only say where each one is.
+  const mayRun = vscode.workspace.isTrusted;
   return Promise.all(
     NATIVE_TOOLS.map(async (name): Promise<NativeToolReport> => {
       const tool = location.found[name];
       if (!tool) return { name, problem: location.settingProblem ?? "not found in the setting's folder, the bundled bin/ or PATH" };
+      if (!mayRun) return { name, path: tool.path, source: tool.source, backend: tool.backend, notRun: NOT_RUN_UNTRUSTED };
       try {
         const v = await probeToolVersion(tool.path);
         return { name, path: tool.path, source: tool.source, backend: tool.backend, version: v.version };
@@ -35,15 +42,17 @@ const REBUILD_LABEL = "$(tools) Rebuild native tools…";
 
 async function showNativeTools(ctx: StudioContext, options?: unknown): Promise<NativeToolReport[]> {
   const reports = await describeNativeTools(ctx);
-  for (const r of reports) ctx.log.info(`${r.name}: ${r.path ?? "-"} ${r.version ?? ""} ${r.backend ?? ""} ${r.problem ?? ""}`.trim());
+  for (const r of reports) ctx.log.info(`${r.name}: ${r.path ?? "-"} ${r.version ?? ""} ${r.backend ?? ""} ${r.problem ?? r.notRun ?? ""}`.trim());
   // Tests and scripts call the command for its data without opening UI.
   if (isQuiet(options)) return reports;
   const items: vscode.QuickPickItem[] = reports.map((r) => ({
-    label: `${r.problem ? "$(error)" : "$(check)"} ${r.name}`,
-    description: r.problem ? r.problem : `${r.version} · ${r.backend} · ${r.source}`,
+    label: `${r.problem ? "$(error)" : r.notRun ? "$(shield)" : "$(check)"} ${r.name}`,
+    description: r.problem ? r.problem : r.notRun ? `${r.notRun} · ${r.backend} · ${r.source}` : `${r.version} · ${r.backend} · ${r.source}`,
     detail: r.path,
   }));
-  items.push({ label: "", kind: vscode.QuickPickItemKind.Separator }, { label: REBUILD_LABEL, description: "build from the llama.cpp source bundled with node-llama-cpp" });
+  if (vscode.workspace.isTrusted) {
+    items.push({ label: "", kind: vscode.QuickPickItemKind.Separator }, { label: REBUILD_LABEL, description: "build from the llama.cpp source bundled with node-llama-cpp" });
+  }
   const picked = await vscode.window.showQuickPick(items, { title: "GGUF Studio: Native Tools", placeHolder: "llama.cpp tools used by GGUF Studio" });
   if (picked?.label === REBUILD_LABEL) await rebuildNativeTools(ctx);
   return reports;

@@ -2,12 +2,13 @@
 // pushes file-state changes. The switch over FromInspector is exhaustive.
 import * as vscode from "vscode";
 import { formatMetadataValue, tensorColumns } from "../../core/models/inspectorData";
-import { FIRST_TENSOR_PAGE, type FromInspector, type ToInspector } from "../../shared/inspectorProtocol";
+import { FIRST_TENSOR_PAGE, FROM_INSPECTOR_SCHEMA, type FromInspector, type ToInspector } from "../../shared/inspectorProtocol";
 import type { StudioContext } from "../context";
 import { Disposable } from "../disposable";
 import { reportError } from "../errors";
 import type { GgufDocument } from "./ggufDocument";
 import { exportModelReport } from "./inspectorExport";
+import { acceptWebviewMessage } from "../../shared/messageSchema";
 
 /** Largest tensor page answered at once, whatever the webview asks for. */
 const MAX_TENSOR_PAGE = 50_000;
@@ -19,7 +20,10 @@ export class InspectorSession extends Disposable {
     private readonly ctx: StudioContext,
   ) {
     super();
-    this._register(webview.onDidReceiveMessage((m: FromInspector) => void this.handle(m)));
+    this._register(webview.onDidReceiveMessage((raw: unknown) => {
+      const m = acceptWebviewMessage(FROM_INSPECTOR_SCHEMA, raw, "inspector", (w) => ctx.log.warn(w));
+      if (m) void this.handle(m);
+    }));
     this._register(doc.onDidChangeFileState((state) => this.post({ type: "fileState", state })));
     this._register(doc.onDidReload(() => this.sendModel()));
   }

@@ -4,10 +4,11 @@ import path from "node:path";
 import * as vscode from "vscode";
 import { writeFileAtomically } from "../../core/atomicWrite";
 import type { KldResultRecord, KldResultsFile } from "../../core/eval/resultsStore";
-import type { ChartPoint, ChartsFromWebview, ChartsToWebview, ExportFormat } from "../../shared/chartsProtocol";
+import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartPoint, type ChartsFromWebview, type ChartsToWebview, type ExportFormat } from "../../shared/chartsProtocol";
 import type { StudioContext } from "../context";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
 import { kldStore } from "./kldFeature";
+import { acceptWebviewMessage } from "../../shared/messageSchema";
 
 export function chartPoint(r: KldResultRecord): ChartPoint {
   const s = r.summary;
@@ -50,7 +51,10 @@ export class KldChartPanel implements vscode.Disposable {
 
   private constructor(private readonly ctx: StudioContext, readonly panel: vscode.WebviewPanel) {
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: ChartsFromWebview) => this.onMessage(m).catch((e) => ctx.log.error(String(e)))),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        const m = acceptWebviewMessage(CHARTS_FROM_WEBVIEW_SCHEMA, raw, "KLD chart", (w) => ctx.log.warn(w));
+        if (m) this.onMessage(m).catch((e) => ctx.log.error(String(e)));
+      }),
       panel.onDidDispose(() => this.dispose()),
     );
   }

@@ -5,10 +5,11 @@ import * as vscode from "vscode";
 import { parseRecipe, serializeRecipe } from "../../core/quant/recipeParse";
 import { loadRecipeModel, type RecipeModel } from "../../core/quant/recipeFile";
 import type { QuantRecipe, RecipeResolution, RecipeRule } from "../../core/quant/recipeTypes";
-import type { RecipeFromWebview, RecipeToWebview } from "../../shared/recipeProtocol";
+import { RECIPE_FROM_WEBVIEW_SCHEMA, type RecipeFromWebview, type RecipeToWebview } from "../../shared/recipeProtocol";
 import type { StudioContext } from "../context";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
 import { buildState, kindPattern, rowView } from "./recipeView";
+import { acceptWebviewMessage } from "../../shared/messageSchema";
 
 export class RecipeEditorPanel implements vscode.Disposable {
   private static readonly open = new Map<string, RecipeEditorPanel>();
@@ -49,7 +50,10 @@ export class RecipeEditorPanel implements vscode.Disposable {
     readonly model: RecipeModel,
   ) {
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: RecipeFromWebview) => this.onMessage(m).catch((e) => this.postError(e))),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        const m = acceptWebviewMessage(RECIPE_FROM_WEBVIEW_SCHEMA, raw, "recipe editor", (w) => ctx.log.warn(w));
+        if (m) this.onMessage(m).catch((e) => this.postError(e));
+      }),
       panel.onDidDispose(() => this.dispose()),
     );
   }

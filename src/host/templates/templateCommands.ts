@@ -12,6 +12,7 @@ import { GGUF_TEMPLATE_SCHEME, parseTemplateUri, templateUri } from "./ggufTempl
 import { nextBackupPath, replaceTemplateKeepingBackup, type ReplaceResult } from "./ggufReplace";
 import { TEMPLATE_LANGUAGE_ID } from "./templateDocuments";
 import type { TemplateLinting } from "./templateLinting";
+import { assertTrustedToWriteModels } from "../trust";
 
 export const RENDER_SCHEME = "gguf-template-render";
 
@@ -114,6 +115,7 @@ function withWriteProgress(title: string, write: (signal: AbortSignal, onProgres
  */
 export async function saveTemplateToGguf(ctx: StudioContext, arg?: unknown, outputArg?: unknown): Promise<string | undefined> {
   try {
+    assertTrustedToWriteModels();
     const doc =
       arg instanceof vscode.Uri && arg.scheme === GGUF_TEMPLATE_SCHEME
         ? await vscode.workspace.openTextDocument(arg)

@@ -8,12 +8,13 @@ import { EngineSet } from "../../core/templates/engines";
 import { readGgufTemplates } from "../../core/templates/sources";
 import { ENGINE_IDS, ENGINE_LABELS, type EngineId, type RenderOutcome } from "../../core/templates/types";
 import { openModelVocab, type ModelVocab } from "../../core/quant/calibration";
-import type { PreviewColumn, PreviewState, TemplatePreviewFromWebview, TemplatePreviewToWebview } from "../../shared/templatePreviewProtocol";
+import { TEMPLATE_PREVIEW_FROM_WEBVIEW_SCHEMA, type PreviewColumn, type PreviewState, type TemplatePreviewFromWebview, type TemplatePreviewToWebview } from "../../shared/templatePreviewProtocol";
 import type { StudioContext } from "../context";
 import { reportError } from "../errors";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
 import { GGUF_TEMPLATE_SCHEME, parseTemplateUri } from "./ggufTemplateFs";
 import { isTemplateDocument, templateRegions } from "./templateDocuments";
+import { acceptWebviewMessage } from "../../shared/messageSchema";
 
 const DEBOUNCE_MS = 200;
 /** `<|...|>`-style added tokens (ChatML, Llama 3, Phi...). */
@@ -63,9 +64,12 @@ export class TemplatePreviewPanel implements vscode.Disposable {
   private document: vscode.TextDocument | undefined;
 
   private constructor(private readonly ctx: StudioContext, readonly panel: vscode.WebviewPanel) {
-    this.engines = new EngineSet({ root: ctx.extensionRoot });
+    this.engines = new EngineSet({ root: ctx.extensionRoot, allowPython: () => vscode.workspace.isTrusted });
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: TemplatePreviewFromWebview) => this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        const m = acceptWebviewMessage(TEMPLATE_PREVIEW_FROM_WEBVIEW_SCHEMA, raw, "template preview", (w) => ctx.log.warn(w));
+        if (m) this.onMessage(m);
+      }),
       panel.onDidDispose(() => this.dispose()),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document === this.document) this.schedule();

@@ -24,7 +24,8 @@ export const templatesFeature: Feature = {
   activate(ctx: StudioContext) {
     ctx.register(vscode.workspace.registerFileSystemProvider(GGUF_TEMPLATE_SCHEME, new GgufTemplateFileSystem(), { isCaseSensitive: true }));
     ctx.register(vscode.workspace.registerTextDocumentContentProvider(RENDER_SCHEME, renders));
-    const engines = new EngineSet({ root: ctx.extensionRoot });
+    // Python (jinja2) never starts in an untrusted workspace, not even to check that it is there.
+    const engines = new EngineSet({ root: ctx.extensionRoot, allowPython: () => vscode.workspace.isTrusted });
     ctx.register({ dispose: () => engines.dispose() });
     for (const a of engines.availability.values()) ctx.log.info(`template engine ${a.engine}: ${a.available ? "available" : "unavailable"} (${a.detail})`);
     linting = ctx.register(new TemplateLinting(ctx, engines));

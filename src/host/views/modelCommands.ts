@@ -11,6 +11,7 @@ import { exportModelReport } from "../editors/inspectorExport";
 import { reportError } from "../errors";
 import { ModelNode, modelUriFromArgument } from "./modelNodes";
 import type { ModelsTreeProvider } from "./modelsTree";
+import { assertTrustedToWriteModels } from "../trust";
 
 function activeInspectorUri(): vscode.Uri | undefined {
   return GgufInspectorProvider.current?.active?.uri;
@@ -80,6 +81,7 @@ async function confirmRemoval(title: string, action: string, files: readonly str
 
 /** Asks, naming every shard, then moves them to the trash (or deletes them when there is no trash). Returns the paths removed. */
 async function deleteModel(arg: unknown): Promise<string[]> {
+  assertTrustedToWriteModels();
   const uri = requireModelUri(arg, "Delete");
   const shards = arg instanceof ModelNode ? arg.group.shards.map((s) => s.path) : await shardsOnDisk(uri);
   const what = shards.length > 1 ? `${shards.length} shards of ${nodePath.basename(uri.fsPath)}` : nodePath.basename(uri.fsPath);

@@ -3,12 +3,22 @@
 //   {"id": n, "template": "...", "contexts": [{...}, ...]}
 //   -> {"id": n, "results": [{"ok": true, "output": "..."} | {"ok": false, "stage": "parse"|"render"|"limit", "error": "..."}, ...]}
 // Built by scripts/build-minja.mjs. Crashes are the parent's business (it runs us in a pool with limits).
+// Arguments: [memory cap MiB] [render time limit ms]. The limits also hold inside this process, for
+// when the parent is gone or stalled: RLIMIT_AS for memory, and a watchdog thread that ends the
+// process when the parent dies (plus PR_SET_PDEATHSIG on Linux) or a batch runs past 2x the limit + 1 s.
 #include <minja/minja.hpp>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
+#include <thread>
 #include <sys/resource.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 using json = nlohmann::ordered_json;
 
@@ -17,6 +27,30 @@ static json error_reply(const char * stage, const std::string & message) {
 }
 
 static const size_t MAX_OUTPUT_BYTES = 1 << 20;
+
+// Start of the batch in progress (steady-clock ms), 0 when idle.
+static std::atomic<long long> g_batch_started_ms{0};
+
+static long long now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+static void start_watchdog(long long timeout_ms) {
+    const pid_t parent = getppid();
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    const long long deadline_ms = timeout_ms > 0 ? 2 * timeout_ms + 1000 : 0;
+    std::thread([parent, deadline_ms]() {
+        for (;;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            const long long started = g_batch_started_ms.load();
+            if (getppid() != parent || (deadline_ms > 0 && started > 0 && now_ms() - started > deadline_ms)) {
+                raise(SIGKILL);
+            }
+        }
+    }).detach();
+}
 
 // Parses once, renders every context of the batch.
 static json render_batch(const json & req) {
@@ -63,15 +97,18 @@ int main(int argc, char ** argv) {
             setrlimit(RLIMIT_AS, &lim);
         }
     }
+    start_watchdog(argc > 2 ? std::strtoll(argv[2], nullptr, 10) : 0);
     std::ios::sync_with_stdio(false);
     std::string line;
     while (std::getline(std::cin, line)) {
         json reply;
+        g_batch_started_ms.store(now_ms());
         try {
             reply = render_batch(json::parse(line));
         } catch (const std::exception & e) {
             reply = json{{"id", 0}, {"error", e.what()}};
         }
+        g_batch_started_ms.store(0);
         std::cout << reply.dump(-1, ' ', false, json::error_handler_t::replace) << "\n" << std::flush;
     }
     return 0;
