@@ -6,7 +6,7 @@
 import { Worker } from "node:worker_threads";
 
 export interface EngineLimits {
-  /** Render time limit per batch (ms); the process ends at 2× this plus a second. 0: no limit. */
+  /** Render time limit per batch (ms); the process ends at selfDeadlineMs(this). 0: no limit. */
   readonly timeoutMs: number;
   /** Resident memory cap (MiB). 0: no cap. */
   readonly memoryCapMiB: number;
@@ -17,9 +17,13 @@ export interface BatchClock {
   end(): void;
 }
 
-/** The parent's own limits normally fire first; these are the backstop. */
+/**
+ * The parent's own limits fire first whenever it is alive: it allows a batch the limit plus 10 s
+ * for a fresh process's engine load (engineProcess.ts); the engine counts from when it read the
+ * batch, so twice the limit plus 11 s is always later. These are the backstop.
+ */
 export function selfDeadlineMs(timeoutMs: number): number {
-  return timeoutMs > 0 ? 2 * timeoutMs + 1000 : 0;
+  return timeoutMs > 0 ? 2 * timeoutMs + 11_000 : 0;
 }
 
 const WATCHDOG_SOURCE = String.raw`

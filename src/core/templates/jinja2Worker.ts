@@ -3,7 +3,7 @@
 // raise_exception, strftime_now). Run as `python3 -I -c JINJA2_WORKER_SCRIPT <memMiB> <timeoutMs>`,
 // same line protocol as the other engines. RLIMIT_AS caps memory inside Python; a watchdog thread
 // (plus PR_SET_PDEATHSIG on Linux) ends the process when its parent dies or a batch runs past
-// 2x the time limit plus a second, as engineWatchdog.ts does for the Node engines.
+// 2x the time limit plus 11 s, as engineWatchdog.ts (selfDeadlineMs) does for the Node engines.
 export const JINJA2_WORKER_SCRIPT = String.raw`
 import sys, os, json, resource, signal, threading, time, traceback
 from datetime import datetime
@@ -23,7 +23,7 @@ if os.getppid() != PARENT:
 batch_started = [0.0]
 
 def watchdog():
-    deadline = (2 * TIMEOUT_MS + 1000) / 1000.0 if TIMEOUT_MS > 0 else 0
+    deadline = (2 * TIMEOUT_MS + 11000) / 1000.0 if TIMEOUT_MS > 0 else 0
     while True:
         time.sleep(0.1)
         started = batch_started[0]

@@ -5,7 +5,8 @@
 // Built by scripts/build-minja.mjs. Crashes are the parent's business (it runs us in a pool with limits).
 // Arguments: [memory cap MiB] [render time limit ms]. The limits also hold inside this process, for
 // when the parent is gone or stalled: RLIMIT_AS for memory, and a watchdog thread that ends the
-// process when the parent dies (plus PR_SET_PDEATHSIG on Linux) or a batch runs past 2x the limit + 1 s.
+// process when the parent dies (plus PR_SET_PDEATHSIG on Linux) or a batch runs past 2x the limit
+// + 11 s (later than the parent's own limit, which allows 10 s more for a fresh process; see engineWatchdog.ts).
 #include <minja/minja.hpp>
 #include <atomic>
 #include <chrono>
@@ -40,7 +41,7 @@ static void start_watchdog(long long timeout_ms) {
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    const long long deadline_ms = timeout_ms > 0 ? 2 * timeout_ms + 1000 : 0;
+    const long long deadline_ms = timeout_ms > 0 ? 2 * timeout_ms + 11000 : 0;
     std::thread([parent, deadline_ms]() {
         for (;;) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
