@@ -14,7 +14,7 @@ const ERROR_CLASSES: readonly RegExp[] = [
 
 /** Debugger, libc and crash-handler chatter that follows an abort; never the cause. */
 const NOISE: readonly RegExp[] = [
-  /No such file or directory$/, // gdb: ../csu/libc-start.c, ../sysdeps/…
+  /No such file or directory\.?$/, // gdb: ../csu/libc-start.c, ../sysdeps/…
   /^\[Inferior \d+ \(process \d+\) detached\]$/,
   /^#\d+\s+0x[0-9a-f]+/i, // backtrace frames
   /^(?:\[New LWP \d+\]|\[Thread debugging using|Using host libthread_db|\d+\s+\S+: No such file)/,

@@ -117,7 +117,6 @@ export class EngineSet {
       available: minjaOk,
       detail: minjaOk ? minja : `${minja} is missing: run \`node scripts/build-minja.mjs\` (minja rules still apply)`,
     });
-
   }
 
   /** Each engine's availability; jinja2 is probed (Python started) on the first call that may. */
