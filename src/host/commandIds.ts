@@ -8,6 +8,7 @@ export const COMMAND_IDS = [
   "ggufStudio.revealModel",
   "ggufStudio.copyModelPath",
   "ggufStudio.deleteModel",
+  "ggufStudio.sweepTempFiles",
   "ggufStudio.exportSummary",
   "ggufStudio.quantizeModel",
   "ggufStudio.quantizeWithRecipe",

@@ -2,7 +2,7 @@
 // are followed (the Hugging Face cache links snapshots to blobs), symlinked folders only once.
 import { promises as fsp, type Dirent } from "node:fs";
 import nodePath from "node:path";
-import { isTempFileName } from "../tempFiles";
+import { isProcessAlive, isTempFileName, tempFileOwner } from "../tempFiles";
 
 export interface ScannedFile {
   readonly path: string;
@@ -18,6 +18,8 @@ export interface UnreadableFolder {
 export interface ScanResult {
   readonly files: ScannedFile[];
   readonly unreadable: UnreadableFolder[];
+  /** GGUF Studio temp files whose process is gone (interrupted runs): never models, offered for removal. */
+  readonly staleTemps: ScannedFile[];
 }
 
 export interface ScanOptions {
@@ -29,6 +31,11 @@ export interface ScanOptions {
 /** Folders never worth descending into. */
 const SKIPPED_FOLDERS = new Set(["node_modules", ".git", ".hg", ".svn", ".locks", ".no_exist"]);
 
+function isStaleTempName(name: string): boolean {
+  const pid = tempFileOwner(name);
+  return pid !== undefined && !isProcessAlive(pid);
+}
+
 /** A *.gguf name (or path) that is not one of GGUF Studio's temp files (those are never models). */
 export function isGgufFileName(name: string): boolean {
   return name.toLowerCase().endsWith(".gguf") && !isTempFileName(nodePath.basename(name));
@@ -38,6 +45,7 @@ export async function scanForGguf(root: string, options: ScanOptions = {}): Prom
   const maxDepth = options.maxDepth ?? 10;
   const files: ScannedFile[] = [];
   const unreadable: UnreadableFolder[] = [];
+  const staleTemps: ScannedFile[] = [];
   const visited = new Set<string>();
 
   async function walk(dir: string, depth: number): Promise<void> {
@@ -69,6 +77,9 @@ export async function scanForGguf(root: string, options: ScanOptions = {}): Prom
       }
       if (isDir) {
         if (depth < maxDepth && !SKIPPED_FOLDERS.has(entry.name)) await walk(p, depth + 1);
+      } else if (isFile && isStaleTempName(entry.name)) {
+        const st = await fsp.stat(p).catch(() => undefined);
+        if (st) staleTemps.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
       } else if (isFile && isGgufFileName(entry.name)) {
         try {
           const st = await fsp.stat(p);
@@ -81,7 +92,7 @@ export async function scanForGguf(root: string, options: ScanOptions = {}): Prom
   }
 
   await walk(root, 0);
-  return { files, unreadable };
+  return { files, unreadable, staleTemps };
 }
 
 function errorMessage(e: unknown): string {

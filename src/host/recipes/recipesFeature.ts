@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { writeFileAtomically } from "../../core/atomicWrite";
+import { confirmOverwrite } from "../confirmOverwrite";
 import { LogitsCache } from "../../core/eval/logitsCache";
 import { parseBudget } from "../../core/quant/optimizer";
 import { optimizeRecipe, planOptimization, type OptimizeResult } from "../../core/quant/optimizerRun";
@@ -53,6 +54,7 @@ async function newRecipe(ctx: StudioContext, raw?: unknown): Promise<string | un
       filters: { "Quantization recipe": ["quant.json"] },
     }))?.fsPath;
     if (!out) return undefined;
+    if (args.out && !(await confirmOverwrite([out]))) return undefined;
     const recipe = {
       ...buildStartingRecipe(start, model.tensors, baseType, { hasImatrix: baseType.startsWith("IQ") && baseType !== "IQ4_XS" }),
       model: path.relative(path.dirname(out), modelPath) || path.basename(modelPath),
@@ -131,6 +133,9 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
       : await askMeasurementBudget(plan);
     if (!limits) return undefined;
     const out = args.out ?? path.join(path.dirname(modelPath), `${path.basename(modelPath).replace(/\.gguf$/i, "")}-optimized.quant.json`);
+    const quantOut = out.replace(/\.quant\.json$/, ".gguf");
+    // Both names are derived, not picked in a save dialog: ask before the long run, not after it.
+    if (!(await confirmOverwrite([out, quantOut]))) return undefined;
     const quantize = ctx.tools.require("llama-quantize");
     const perplexity = ctx.tools.require("llama-perplexity");
     const gpuLayers = resolveGpuLayers(ctx.config.gpuOffload, perplexity.backend);
@@ -161,7 +166,6 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
     );
     const recipe = { ...result.recipe, model: path.relative(path.dirname(out), modelPath) || path.basename(modelPath) };
     await writeFileAtomically(out, serializeRecipe(recipe));
-    const quantOut = out.replace(/\.quant\.json$/, ".gguf");
     await fs.promises.rename(result.verified.quantPath, quantOut);
     const version = (await probeToolVersion(perplexity.path)).version;
     await evaluateAndStore(ctx, { base: modelPath, quants: [{ path: quantOut, label: path.basename(out, ".quant.json"), origin: "optimizer", recipePath: out }], evalText, chunks: args.verifyChunks ?? 24, contextSize: 256, toolVersion: version });

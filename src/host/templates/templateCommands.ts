@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { GgufValueType, writeGgufWithMetadata } from "../../core/gguf/index";
+import { confirmOverwrite, existingPaths } from "../confirmOverwrite";
 import { GGUF_TEMPLATE_KEY, readGgufTemplates } from "../../core/templates/sources";
 import { ENGINE_LABELS, parseEngineId } from "../../core/templates/types";
 import type { StudioContext } from "../context";
@@ -127,6 +128,8 @@ export async function saveTemplateToGguf(ctx: StudioContext, arg?: unknown, outp
     const key = fromGguf?.key ?? GGUF_TEMPLATE_KEY;
     const template = doc.getText();
     let output = typeof outputArg === "string" ? outputArg : undefined;
+    // A path given as an argument was never confirmed by a save dialog: ask before replacing it.
+    if (output && !(await confirmOverwrite([output]))) return undefined;
     if (!output) {
       const target = await pickSaveTarget(source);
       if (!target) return undefined;
@@ -146,8 +149,10 @@ export async function saveTemplateToGguf(ctx: StudioContext, arg?: unknown, outp
     if (!output) return undefined;
     if (path.resolve(output) === path.resolve(source)) throw new Error("the output must be a new file: choose “Replace the original (keeps a backup)…” to replace it");
     const outPath = output;
+    const replacing = (await existingPaths([outPath])).length > 0;
     await withWriteProgress(`Writing ${path.basename(outPath)}`, (signal, onProgress) =>
-      writeGgufWithMetadata({ input: source, output: outPath, edits: { set: [{ key, type: GgufValueType.STRING, value: template }] }, signal, onProgress }),
+      // Confirmed above or by the save dialog; a file that appears only now is still refused.
+      writeGgufWithMetadata({ input: source, output: outPath, edits: { set: [{ key, type: GgufValueType.STRING, value: template }] }, signal, onProgress, overwrite: replacing }),
     );
     const written = await readGgufTemplates(outPath);
     if (written.templates.get(key) !== template) throw new Error(`${outPath} was written but its ${key} does not read back identical`);

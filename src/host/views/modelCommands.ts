@@ -3,6 +3,7 @@ import { promises as fsp } from "node:fs";
 import nodePath from "node:path";
 import * as vscode from "vscode";
 import { parseSplitName, splitShardPath } from "../../core/gguf";
+import { isProcessAlive, tempFileOwner } from "../../core/tempFiles";
 import { loadInspectorModel } from "../../core/models/inspectorData";
 import type { ExportFormat, ExportTable } from "../../shared/inspectorProtocol";
 import type { CommandTable, StudioContext } from "../context";
@@ -106,6 +107,33 @@ async function deleteModel(arg: unknown): Promise<string[]> {
   return removed;
 }
 
+/**
+ * Deletes temp files of interrupted runs (the Models view found them; their process is gone),
+ * after a modal confirmation. Re-checks each one: a file whose process is alive again is kept.
+ */
+async function sweepTempFiles(tree: ModelsTreeProvider | undefined, arg: unknown): Promise<string[]> {
+  if (!vscode.workspace.isTrusted) throw new Error("deleting files needs a trusted workspace");
+  const given = Array.isArray(arg) ? arg.filter((p): p is string => typeof p === "string") : tree?.staleTemps() ?? [];
+  const stale = given.filter((p) => {
+    const pid = tempFileOwner(nodePath.basename(p));
+    return pid !== undefined && !isProcessAlive(pid);
+  });
+  if (stale.length === 0) {
+    void vscode.window.showInformationMessage("No leftover temp files of interrupted GGUF Studio runs.");
+    return [];
+  }
+  const choice = await vscode.window.showWarningMessage(
+    `Delete ${stale.length} leftover temp file(s) of interrupted GGUF Studio runs?`,
+    { modal: true, detail: stale.join("\n") },
+    "Delete",
+  );
+  if (choice !== "Delete") return [];
+  const removed: string[] = [];
+  for (const p of stale) if (await fsp.rm(p, { force: true }).then(() => true, () => false)) removed.push(p);
+  await tree?.refresh();
+  return removed;
+}
+
 export interface ExportSummaryOptions {
   readonly table?: ExportTable;
   readonly format?: ExportFormat;
@@ -152,6 +180,7 @@ export function modelCommands(tree: () => ModelsTreeProvider | undefined): Comma
     "ggufStudio.revealModel": guarded("Reveal model", (_ctx, arg: unknown) => revealModel(arg)),
     "ggufStudio.copyModelPath": guarded("Copy model path", (_ctx, arg: unknown) => copyModelPath(arg)),
     "ggufStudio.deleteModel": guarded("Delete model", (_ctx, arg: unknown) => deleteModel(arg)),
+    "ggufStudio.sweepTempFiles": guarded("Delete leftover temp files", (_ctx, arg: unknown) => sweepTempFiles(tree(), arg)),
     "ggufStudio.exportSummary": guarded("Export summary", (_ctx, arg: unknown, options?: unknown) => exportSummary(arg, (options ?? {}) as ExportSummaryOptions)),
   };
 }

@@ -41,6 +41,8 @@ export class ShardNode {
 
 export class NoticeNode {
   readonly kind = "notice";
+  /** Runs when the notice is clicked (e.g. delete leftover temp files). */
+  command: vscode.Command | undefined;
   constructor(
     readonly label: string,
     readonly tooltip: string,

@@ -4,7 +4,7 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import nodePath from "node:path";
 import * as vscode from "vscode";
-import { isGgufFileName, scanForGguf, type UnreadableFolder } from "../../core/models/folderScan";
+import { isGgufFileName, scanForGguf, type ScannedFile, type UnreadableFolder } from "../../core/models/folderScan";
 import { formatBytes, SourceCatalog } from "../../core/models/modelCatalog";
 import { candidateSources, existingSources, huggingFaceRepoOf, type ModelSource } from "../../core/models/modelSources";
 import type { StudioContext } from "../context";
@@ -16,6 +16,7 @@ interface SourceState {
   readonly node: SourceNode;
   readonly catalog: SourceCatalog;
   unreadable: UnreadableFolder[];
+  staleTemps: ScannedFile[];
   scan: Promise<void> | undefined;
   watcher: vscode.FileSystemWatcher | undefined;
 }
@@ -64,7 +65,7 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
     const next = new Map<string, SourceState>();
     for (const s of present) {
       const old = this.states.get(s.id);
-      next.set(s.id, old ?? { node: new SourceNode(s), catalog: new SourceCatalog(), unreadable: [], scan: undefined, watcher: undefined });
+      next.set(s.id, old ?? { node: new SourceNode(s), catalog: new SourceCatalog(), unreadable: [], staleTemps: [], scan: undefined, watcher: undefined });
     }
     for (const [id, old] of this.states) if (!next.has(id)) old.watcher?.dispose();
     this.states = next;
@@ -77,6 +78,11 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
     for (const s of states) s.scan = undefined;
     this.changed.fire(undefined);
     return this.snapshot();
+  }
+
+  /** Every stale temp file the last scans found, across sources. */
+  staleTemps(): string[] {
+    return [...this.states.values()].flatMap((st) => st.staleTemps.map((t) => t.path));
   }
 
   async snapshot(): Promise<ModelsSnapshot> {
@@ -93,7 +99,7 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
         });
       }
       const s = st.node.source;
-      sources.push({ id: s.id, kind: s.kind, label: s.label, root: s.root, unreadable: st.unreadable, models });
+      sources.push({ id: s.id, kind: s.kind, label: s.label, root: s.root, unreadable: st.unreadable, staleTemps: st.staleTemps.map((t) => t.path), models });
     }
     return { sources };
   }
@@ -109,6 +115,7 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
     const result = await scanForGguf(root);
     st.catalog.replaceAll(result.files);
     st.unreadable = result.unreadable;
+    st.staleTemps = result.staleTemps;
     for (const u of result.unreadable) this.ctx.log.warn(`Models: skipped unreadable folder ${u.path} (${u.message})`);
     this.ctx.log.info(`Models: ${result.files.length} GGUF file(s) in ${root} (${Date.now() - started} ms)`);
     if (!st.watcher) {
@@ -167,8 +174,9 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
       case "notice": {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.tooltip = node.tooltip;
-        item.iconPath = new vscode.ThemeIcon("warning");
+        item.iconPath = new vscode.ThemeIcon(node.command ? "trash" : "warning");
         item.contextValue = "ggufNotice";
+        item.command = node.command;
         return item;
       }
     }
@@ -186,6 +194,12 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
       if (st.unreadable.length > 0) {
         const list = st.unreadable.map((u) => `${u.path}: ${u.message}`).join("\n");
         children.push(new NoticeNode(`${st.unreadable.length} folder(s) skipped: unreadable`, list, st.unreadable));
+      }
+      if (st.staleTemps.length > 0) {
+        const bytes = st.staleTemps.reduce((a, t) => a + t.size, 0);
+        const notice = new NoticeNode(`${st.staleTemps.length} leftover temp file(s) of interrupted runs (${formatBytes(bytes)}): delete…`, st.staleTemps.map((t) => t.path).join("\n"));
+        notice.command = { command: "ggufStudio.sweepTempFiles", title: "Delete leftover temp files", arguments: [st.staleTemps.map((t) => t.path)] };
+        children.push(notice);
       }
       if (groups.length === 0 && st.unreadable.length === 0) children.push(new NoticeNode("No GGUF files", `No *.gguf under ${node.source.root}`));
       return children;

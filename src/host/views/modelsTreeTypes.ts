@@ -10,6 +10,8 @@ export interface ModelsSnapshot {
     readonly label: string;
     readonly root: string;
     readonly unreadable: UnreadableFolderList;
+    /** Temp files of interrupted runs (their process is gone), offered for removal. */
+    readonly staleTemps: readonly string[];
     readonly models: readonly {
       readonly id: string;
       readonly label: string;
