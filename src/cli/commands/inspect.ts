@@ -1,6 +1,7 @@
 import { readGgufModel, summarizeGguf } from "../../core/gguf";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
-import { modelToJson, modelToMarkdown, modelToText } from "../inspectFormat";
+import { modelToMarkdown, modelToText } from "../inspectFormat";
+import { streamModelJson } from "../inspectJson";
 
 export const inspectCommand: CliCommand = {
   name: "inspect",
@@ -8,7 +9,8 @@ export const inspectCommand: CliCommand = {
   usage: `usage: gguf-studio inspect FILE [--json | --markdown]
 
 FILE may be any shard of a split set (<prefix>-0000i-of-0000n.gguf); all shards are read.
-  --json      machine-readable JSON (64-bit integers as strings; big arrays as {lazyArray, count})
+  --json      machine-readable JSON, streamed (64-bit integers as strings; big arrays as {lazyArray, count};
+              one line per metadata entry and per tensor)
   --markdown  full report: facts, shards, type histogram, bpw by layer and kind, metadata, tensors
 `,
   async run(args, io) {
@@ -18,7 +20,7 @@ FILE may be any shard of a split set (<prefix>-0000i-of-0000n.gguf); all shards 
     if (flags.has("json") && flags.has("markdown")) throw new CliUsageError("--json and --markdown exclude each other");
     const model = await readGgufModel(positional[0]);
     const summary = summarizeGguf(model);
-    if (flags.has("json")) io.out(JSON.stringify(modelToJson(model, summary), null, 2) + "\n");
+    if (flags.has("json")) streamModelJson(model, summary, io.out);
     else if (flags.has("markdown")) io.out(modelToMarkdown(model, summary));
     else io.out(modelToText(model, summary));
     return 0;

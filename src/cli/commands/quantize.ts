@@ -6,11 +6,11 @@ import { findQuantPreset } from "../../core/quant/presets";
 import { prepareRecipeQuantize, type RecipeQuantizeInputs } from "../../core/quant/recipeFile";
 import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
 import {
-  QuantizeError, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, runQuantizeJob, type QuantizeRequest, type QuantizeStage, type SourceInfo,
+  QuantizeError, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, runQuantizeJob, type QuantizeRequest, type QuantizeStage, type SourceInfo, DEFAULT_DRY_RUN_LIMIT_MS,
 } from "../../core/quant/quantizeJob";
 import { CliCommand, CliIo, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 
-const VALUED = ["recipe", "imatrix", "calib", "threads", "output-tensor-type", "token-embedding-type", "tensor-type", "tensor-type-file", "ctx", "chunks", "ngl", "gpu", "tools"];
+const VALUED = ["recipe", "imatrix", "calib", "threads", "output-tensor-type", "token-embedding-type", "tensor-type", "tensor-type-file", "ctx", "chunks", "ngl", "gpu", "tools", "dry-run-limit"];
 const SWITCHES = ["dry-run", "allow-requantize", "overwrite", "pure", "keep-split", "json"];
 
 export const quantizeCommand: CliCommand = {
@@ -30,6 +30,8 @@ Writes a temp file beside OUT, verifies it, then renames it; IN is never modifie
                           conversations rendered through the model's chat template); kept as
                           <OUT stem>.imatrix.gguf
 --dry-run                 print the estimated output size and free space, write nothing
+--dry-run-limit S         seconds llama-quantize's --dry-run may take (default ${DEFAULT_DRY_RUN_LIMIT_MS / 1000}); past that
+                          our own estimate is used (it is quadratic in the tensor count)
 --allow-requantize        the source is already quantized and that is intended
 --overwrite               replace existing output files
 --threads N               threads for both tools
@@ -123,7 +125,9 @@ async function quantizeWith(
     tensorTypes: flags.get("tensor-type"),
     tensorTypeFile: recipe ? recipe.tensorTypeFile : one("tensor-type-file"),
   };
-  const deps = { executables: { quantize: quantizeTool.path, imatrix: imatrixTool?.path }, signal: io.signal };
+  const limitText = one("dry-run-limit");
+  if (limitText !== undefined && !(Number(limitText) > 0)) throw new CliUsageError(`--dry-run-limit needs a positive number of seconds, got "${limitText}"`);
+  const deps = { executables: { quantize: quantizeTool.path, imatrix: imatrixTool?.path }, signal: io.signal, ...(limitText !== undefined ? { dryRunLimitMs: Number(limitText) * 1000 } : {}) };
   const json = flags.has("json");
 
   try {
@@ -131,9 +135,9 @@ async function quantizeWith(
       const source = drySource ?? (await inspectSource(input));
       const estimate = await estimateQuantizedSize(request, source, deps);
       const free = await freeBytes(path.dirname(path.resolve(output)));
-      const facts = { source: source.shardPaths, ...(recipe ? { recipeEstimatedBytes: recipe.estimatedFileBytes } : {}), sourceBytes: source.bytes, estimatedBytes: estimate.bytes, bitsPerWeight: estimate.bitsPerWeight, freeBytes: free, needsImatrix: estimate.toolSaysImatrixRequired, commandLine: estimate.commandLine };
+      const facts = { source: source.shardPaths, ...(recipe ? { recipeEstimatedBytes: recipe.estimatedFileBytes } : {}), sourceBytes: source.bytes, estimatedBytes: estimate.bytes, estimateMethod: estimate.method, bitsPerWeight: estimate.bitsPerWeight, freeBytes: free, needsImatrix: estimate.toolSaysImatrixRequired, commandLine: estimate.commandLine };
       io.out(json ? JSON.stringify(facts, null, 2) + "\n"
-        : `estimated output: ${formatBytes(estimate.bytes)} (${estimate.bitsPerWeight.toFixed(2)} bpw) from ${formatBytes(source.bytes)}; free: ${formatBytes(free)}${free < estimate.bytes ? " (NOT ENOUGH)" : ""}${estimate.toolSaysImatrixRequired ? "\nthis type needs an importance matrix (--imatrix or --calib)" : ""}\n`);
+        : `${estimate.method === "own-estimate" ? "llama-quantize --dry-run ran past its time limit; our own estimate (preset mixes not modelled): " : ""}estimated output: ${formatBytes(estimate.bytes)} (${estimate.bitsPerWeight.toFixed(2)} bpw) from ${formatBytes(source.bytes)}; free: ${formatBytes(free)}${free < estimate.bytes ? " (NOT ENOUGH)" : ""}${estimate.toolSaysImatrixRequired ? "\nthis type needs an importance matrix (--imatrix or --calib)" : ""}\n`);
       return 0;
     }
     let lastStage: QuantizeStage | undefined;

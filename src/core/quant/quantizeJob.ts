@@ -11,6 +11,7 @@ import { ToolCancelledError, ToolFailedError, runTool, type OutputStream, type T
 import { prepareCalibration, type ModelVocab, type PreparedCalibration } from "./calibration";
 import { createImatrixProgressParser, parseImatrixTooShort, parseQuantizeProgress, parseQuantizeSummary, parseQuantizeTensorLine } from "./progress";
 import { canonicalPreset, findQuantPreset, type QuantPreset } from "./presets";
+import { resolveRecipe } from "./recipeResolve";
 import { DEFAULT_IMATRIX_CONTEXT, buildImatrixArgs, buildQuantizeArgs, formatCommandLine, keepSplitOutputPaths } from "./quantizeArgs";
 import { formatBytes } from "../../shared/formatBytes";
 export { formatBytes };
@@ -81,6 +82,8 @@ export interface QuantizeDeps {
   readonly signal?: AbortSignal;
   readonly onStage?: (stage: QuantizeStage, progress: ToolProgress) => void;
   readonly onLine?: (line: string, stream: OutputStream) => void;
+  /** Time llama-quantize --dry-run gets before our own estimate is used (default DEFAULT_DRY_RUN_LIMIT_MS). */
+  readonly dryRunLimitMs?: number;
   /** Tokenizer for calibration checks (tests inject one; default loads the model's vocab). */
   readonly vocab?: ModelVocab;
 }
@@ -194,23 +197,45 @@ export interface SizeEstimate {
   readonly tensorTypes: ReadonlyMap<string, string>;
   readonly toolSaysImatrixRequired: boolean;
   readonly commandLine: string;
+  /** "dry-run": llama-quantize's own --dry-run; "own-estimate": it ran past its time limit and the sizes come from our resolver. */
+  readonly method: "dry-run" | "own-estimate";
 }
+
+/**
+ * llama-quantize's --dry-run is quadratic in the tensor count (80k tensors: 43 s; 2M: more than 11
+ * CPU-minutes), so it gets this long before our own resolver answers instead.
+ */
+export const DEFAULT_DRY_RUN_LIMIT_MS = 60_000;
 
 /** `llama-quantize --dry-run`, turned into an exact byte count with the ggml block table. */
 export async function estimateQuantizedSize(r: QuantizeRequest, source: SourceInfo, deps: QuantizeDeps): Promise<SizeEstimate> {
   const args = buildQuantizeArgs({ ...quantizeArgOptions(r), input: source.shardPaths[0], output: r.output, dryRun: true });
   const lines: string[] = [];
   const tensorTypes = new Map<string, string>();
-  await (deps.invoke ?? invokeWithRunner)("llama-quantize", deps.executables.quantize, args, {
-    signal: deps.signal,
-    outputs: [],
+  const limited = new AbortController();
+  const forward = (): void => limited.abort();
+  deps.signal?.addEventListener("abort", forward);
+  if (deps.signal?.aborted) limited.abort();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; limited.abort(); }, deps.dryRunLimitMs ?? DEFAULT_DRY_RUN_LIMIT_MS);
+  try {
+    await (deps.invoke ?? invokeWithRunner)("llama-quantize", deps.executables.quantize, args, {
+      signal: limited.signal,
+      outputs: [],
     onLine: (line, stream) => {
       const t = parseQuantizeTensorLine(line);
       if (t) tensorTypes.set(t.name, t.targetType ?? t.sourceType);
-      else lines.push(line);
-      deps.onLine?.(line, stream);
-    },
-  });
+        else lines.push(line);
+        deps.onLine?.(line, stream);
+      },
+    });
+  } catch (e) {
+    if (!(timedOut && !deps.signal?.aborted && e instanceof ToolCancelledError)) throw e;
+    return ownSizeEstimate(r, source, formatCommandLine(deps.executables.quantize, args));
+  } finally {
+    clearTimeout(timer);
+    deps.signal?.removeEventListener("abort", forward);
+  }
   let bytes = 0;
   let elements = 0;
   for (const shard of source.model.shards) {
@@ -229,7 +254,40 @@ export async function estimateQuantizedSize(r: QuantizeRequest, source: SourceIn
     tensorTypes,
     toolSaysImatrixRequired: summary.requiresImatrix,
     commandLine: formatCommandLine(deps.executables.quantize, args),
+    method: "dry-run",
   };
+}
+
+/**
+ * Sizes from our own resolver (the rules llama-quantize applies: which tensors it keeps, the shape
+ * fallback, ggml block sizes): the preset's base type for every quantizable tensor, then the
+ * --tensor-type overrides and tensor-type file lines as rules. The presets' own mixes (Q4_K_M
+ * raising some tensors) are not modelled, so this is a floor, a few percent under the tool's number.
+ */
+export async function ownSizeEstimate(r: QuantizeRequest, source: SourceInfo, commandLine: string): Promise<SizeEstimate> {
+  const preset = requirePreset(r.type);
+  const rules: { pattern: string; type: string }[] = [];
+  const addRule = (line: string): void => {
+    const eq = line.lastIndexOf("=");
+    if (eq > 0) rules.push({ pattern: line.slice(0, eq), type: line.slice(eq + 1).toUpperCase() });
+  };
+  if (r.tensorTypeFile) for (const line of (await fs.promises.readFile(r.tensorTypeFile, "utf8")).split("\n")) if (line.trim()) addRule(line.trim());
+  for (const t of r.tensorTypes ?? []) addRule(t);
+  if (r.outputTensorType) rules.push({ pattern: "^output\\.weight$", type: r.outputTensorType.toUpperCase() });
+  if (r.tokenEmbeddingType) rules.push({ pattern: "^token_embd\\.weight$", type: r.tokenEmbeddingType.toUpperCase() });
+  const baseType = preset.quantizes ? preset.baseType : "F16";
+  let bytes = 0;
+  let elements = 0;
+  const tensorTypes = new Map<string, string>();
+  let requiresImatrix = preset.requiresImatrix;
+  for (const shard of source.model.shards) {
+    const resolution = resolveRecipe({ version: 1, baseType, rules: preset.quantizes ? rules.filter((x) => ggmlTypeByName(x.type)) : [] }, shard.file.tensors, { alignment: shard.file.alignment });
+    bytes += shard.file.tensorDataOffset + resolution.paddedTensorBytes;
+    elements += resolution.elementCount;
+    for (const t of resolution.tensors) tensorTypes.set(t.name, t.type);
+    requiresImatrix ||= resolution.requiresImatrix;
+  }
+  return { bytes, bitsPerWeight: elements > 0 ? (bytes * 8) / elements : 0, tensorTypes, toolSaysImatrixRequired: requiresImatrix, commandLine, method: "own-estimate" };
 }
 
 /** Free bytes for an unprivileged writer in the folder. */
