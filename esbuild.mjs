@@ -64,7 +64,25 @@ if (!production) {
 
 const present = builds.filter((b) => Object.values(b.entryPoints).every((e) => fs.existsSync(e)));
 if (watch) {
-  for (const b of present) await (await esbuild.context(b)).watch();
+  // One "[watch] build started/finished" pair per rebuild of all targets: the end marker tells a
+  // VS Code background task (.vscode/tasks.json) and `npm start --watch` that dist/ is up to date.
+  let active = 0;
+  const announce = {
+    name: "watch-announce",
+    setup(build) {
+      build.onStart(() => {
+        if (active++ === 0) console.log("[watch] build started");
+      });
+      build.onEnd((result) => {
+        for (const { text, location } of result.errors) {
+          console.error(`✘ [ERROR] ${text}`);
+          if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+        }
+        if (--active === 0) console.log("[watch] build finished");
+      });
+    },
+  };
+  for (const b of present) await (await esbuild.context({ ...b, logLevel: "silent", plugins: [announce] })).watch();
 } else {
   await Promise.all(present.map((b) => esbuild.build(b)));
 }

@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "out/**", "node_modules/**", ".native/**", ".code-server/**", "bin/**", "test/fixtures/**", ".bench/**"] },
+  { ignores: ["dist/**", "out/**", "node_modules/**", ".native/**", ".code-server/**", "bin/**", "test/fixtures/**", ".bench/**", ".studio/**"] },
   ...tseslint.configs.recommended,
   {
     files: ["src/core/**/*.ts", "src/cli/**/*.ts", "src/shared/**/*.ts", "webview/**/*.ts"],

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: builds, runs the unit tier (plain Node mocha) and the integration tier (the same
 // mocha style inside a real VS Code extension host: code-server + headless Chromium, plus the
-// installed-VSIX check), lists every test, and ends with exactly one line `N passed, N failed`.
+// installed-VSIX check and `npm start` driven from outside), lists every test, and ends with exactly
+// one line `N passed, N failed`.
 //
 //   node scripts/run-tests.mjs [--unit | --integration] [--no-vsix] [--grep pattern]
 import { spawn, spawnSync } from "node:child_process";
@@ -36,14 +37,12 @@ function walk(dir, pattern) {
   });
 }
 
-async function unitTier() {
-  console.log("\n=== unit tests (plain Node) ===");
-  const tierStart = Date.now();
+/** Runs mocha in this process on `files`; failures are recorded under `label`. */
+async function runMocha(label, files, timeout) {
   const require = createRequire(path.join(root, "package.json"));
   const Mocha = require("mocha");
-  const mocha = new Mocha({ ui: "bdd", reporter: "spec", timeout: 120_000, color: process.stdout.isTTY });
+  const mocha = new Mocha({ ui: "bdd", reporter: "spec", timeout, color: process.stdout.isTTY });
   if (grep) mocha.grep(grep);
-  const files = walk(path.join(root, "out", "test", "unit"), /\.test\.js$/).sort();
   for (const f of files) mocha.addFile(f);
   await mocha.loadFilesAsync();
   const result = await new Promise((resolve) => {
@@ -53,12 +52,29 @@ async function unitTier() {
     runner.on("pass", () => passed++);
     runner.on("fail", (t, err) => {
       failed++;
-      failures.push(`unit: ${t.fullTitle()}: ${err.message.split("\n")[0]}`);
+      failures.push(`${label}: ${t.fullTitle()}: ${err.message.split("\n")[0]}`);
     });
   });
-  console.log(`unit: ${result.passed} passed, ${result.failed} failed (${files.length} files, ${((Date.now() - tierStart) / 1000).toFixed(0)} s)`);
   totals.passed += result.passed;
   totals.failed += result.failed;
+  return result;
+}
+
+async function unitTier() {
+  console.log("\n=== unit tests (plain Node) ===");
+  const tierStart = Date.now();
+  const files = walk(path.join(root, "out", "test", "unit"), /\.test\.js$/).sort();
+  const result = await runMocha("unit", files, 120_000);
+  console.log(`unit: ${result.passed} passed, ${result.failed} failed (${files.length} files, ${((Date.now() - tierStart) / 1000).toFixed(0)} s)`);
+}
+
+/** `npm start` driven from outside as a user runs it (test/harness/start/*.start.test.ts). */
+async function startSuite() {
+  console.log("\n--- npm start (child process + Chromium, outside the extension host) ---");
+  const suiteStart = Date.now();
+  const files = walk(path.join(root, "out", "test", "harness", "start"), /\.start\.test\.js$/).sort();
+  const result = await runMocha("start", files, 12 * 60_000);
+  console.log(`start: ${result.passed} passed, ${result.failed} failed (${((Date.now() - suiteStart) / 1000).toFixed(0)} s)`);
 }
 
 /** Runs a node script with a hard timeout; the child ends its own code-server/browser on SIGTERM. */
@@ -123,7 +139,10 @@ if (!build()) {
   process.exit(1);
 }
 if (only !== "integration") await unitTier();
-if (only !== "unit") await integrationTier();
+if (only !== "unit") {
+  await integrationTier();
+  await startSuite();
+}
 
 if (failures.length) {
   console.log("\nFailures:");

@@ -30,21 +30,34 @@ export interface WorkbenchOptions {
   onLog(line: string): void;
 }
 
-/** The `payload` query parameter is how code-server's workbench takes extension-development arguments. */
-export function workbenchUrl(o: Pick<WorkbenchOptions, "origin" | "workspace" | "extensionDevelopmentPath" | "extensionTestsPath">): string {
+/**
+ * The `payload` query parameter is how code-server's workbench takes extension-development arguments
+ * (`npm start` gives no tests path). The remote authority in it must be the host the browser uses.
+ */
+export function workbenchUrl(
+  o: Pick<WorkbenchOptions, "origin" | "workspace" | "extensionDevelopmentPath"> & { extensionTestsPath?: string },
+): string {
   const remote = (p: string) => `vscode-remote://${new URL(o.origin).host}${p}`;
-  const payload = [
-    ["extensionDevelopmentPath", remote(o.extensionDevelopmentPath)],
-    ["extensionTestsPath", remote(o.extensionTestsPath)],
-  ];
+  const payload = [["extensionDevelopmentPath", remote(o.extensionDevelopmentPath)]];
+  if (o.extensionTestsPath) payload.push(["extensionTestsPath", remote(o.extensionTestsPath)]);
   return `${o.origin}/?folder=${encodeURIComponent(o.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
-export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
+/** Headless Debian Chromium with the harness's flags and a 1400×900 page. */
+export async function launchChromium(): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
   try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
+    return { browser, page: await context.newPage() };
+  } catch (e) {
+    await browser.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
+  const { browser, page } = await launchChromium();
+  try {
     page.setDefaultTimeout(20_000);
     let resolveExit: (code: number) => void = () => undefined;
     const exitCode = new Promise<number>((r) => (resolveExit = r));

@@ -1,11 +1,13 @@
 // Starts code-server (the real VS Code 1.100 server build) with fresh, throw-away state, and stops it
-// with its whole process group (extension host, file watcher, pty host).
+// with its whole process group (extension host, file watcher, pty host) and anything else it started.
+// The one place that starts code-server: the test harness and `npm start` (test/harness/start/) both use it.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { TrustMode } from "./protocol";
 import { requireCodeServer } from "./paths";
+import { descendants, stillRunning, type ProcessInfo } from "./processTree";
 
 export interface CodeServerOptions {
   /** Temp folder owned by this run: user data, extensions, XDG dirs go inside it. */
@@ -16,20 +18,37 @@ export interface CodeServerOptions {
   /** Extra environment for the server and so for the extension host (e.g. the driver URL). */
   env: Record<string, string>;
   logFile: string;
+  /** User settings laid over the quiet defaults (e.g. the usual trust prompts for `npm start`). */
+  settings?: Record<string, unknown>;
+  /** Interface to bind (default 127.0.0.1). Anything but loopback gets password auth. */
+  host?: string;
+  /** Port to bind (default: a free one). */
+  port?: number;
 }
 
 export interface CodeServer {
   port: number;
+  /** Where this machine reaches the server (loopback when bound to all interfaces). */
   origin: string;
+  /** The password code-server generated, when it was bound to a non-loopback interface. */
+  password?: string;
+  /** The code-server process (its process group holds the extension host). */
+  pid: number;
+  /** Settles when the code-server process ends, for whatever reason. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
     srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.listen(0, host, () => {
       const address = srv.address();
       const port = typeof address === "object" && address ? address.port : 0;
       srv.close(() => resolve(port));
@@ -38,7 +57,7 @@ export function freePort(): Promise<number> {
 }
 
 /** User settings that keep the workbench quiet and deterministic for screenshots. */
-function userSettings(trust: TrustMode): Record<string, unknown> {
+function userSettings(trust: TrustMode, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
@@ -55,6 +74,7 @@ function userSettings(trust: TrustMode): Record<string, unknown> {
     "security.workspace.trust.enabled": true,
     "security.workspace.trust.startupPrompt": "never",
     "security.workspace.trust.banner": trust === "untrusted" ? "always" : "never",
+    ...overrides,
   };
 }
 
@@ -71,6 +91,26 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     process.kill(-child.pid, signal);
   } catch {
     // The group is already gone.
+  }
+}
+
+function killPids(processes: readonly ProcessInfo[], signal: NodeJS.Signals): void {
+  for (const { pid } of stillRunning(processes)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** code-server writes a random password into its fresh config.yaml when auth is "password". */
+function readGeneratedPassword(stateDir: string): string | undefined {
+  try {
+    const config = fs.readFileSync(path.join(stateDir, "xdg-config", "code-server", "config.yaml"), "utf8");
+    return /^password:\s*(\S+)\s*$/m.exec(config)?.[1];
+  } catch {
+    return undefined;
   }
 }
 
@@ -121,14 +161,17 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const extensionsDir = options.extensionsDir ?? path.join(options.stateDir, "extensions");
   fs.mkdirSync(path.join(userDataDir, "User"), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, "User", "settings.json"), JSON.stringify(userSettings(options.trust), null, 2));
+  fs.writeFileSync(path.join(userDataDir, "User", "settings.json"), JSON.stringify(userSettings(options.trust, options.settings), null, 2));
 
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
+  const host = options.host ?? "127.0.0.1";
+  const loopback = isLoopback(host);
+  const port = options.port ?? (await freePort(loopback ? host : "0.0.0.0"));
+  const localHost = loopback ? host : "127.0.0.1";
+  const origin = `http://${localHost.includes(":") ? `[${localHost}]` : localHost}:${port}`;
   const args = [
     entry,
-    "--bind-addr", `127.0.0.1:${port}`,
-    "--auth", "none",
+    "--bind-addr", `${host.includes(":") ? `[${host}]` : host}:${port}`,
+    "--auth", loopback ? "none" : "password",
     "--disable-telemetry",
     "--disable-update-check",
     "--disable-getting-started-override",
@@ -151,15 +194,26 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     throw new Error(`${(e as Error).message}; see ${options.logFile}`);
   }
 
+  let stopping: Promise<void> | undefined;
   return {
     port,
     origin,
-    async stop() {
-      killGroup(child, "SIGTERM");
-      const exited = await Promise.race([quietQuit(child).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
-      // The group may hold processes that outlive the server itself (e.g. an extension host).
-      killGroup(child, "SIGKILL");
-      if (!exited) await quietQuit(child);
+    pid: child.pid as number,
+    exited: quietQuit(child),
+    ...(loopback ? {} : { password: readGeneratedPassword(options.stateDir) }),
+    stop() {
+      stopping ??= (async () => {
+        // Children that left the group (a terminal's shell gets its own session) are found by parentage.
+        const tree = child.pid === undefined ? [] : descendants(child.pid);
+        killGroup(child, "SIGTERM");
+        killPids(tree, "SIGTERM");
+        const exited = await Promise.race([quietQuit(child).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+        // The group may hold processes that outlive the server itself (e.g. an extension host).
+        killGroup(child, "SIGKILL");
+        killPids(tree, "SIGKILL");
+        if (!exited) await quietQuit(child);
+      })();
+      return stopping;
     },
   };
 }

@@ -3,14 +3,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_KLD_CONTEXT, runKldJob, type KldJobResult } from "../../core/eval/kldJob";
+import { DEFAULT_KLD_CONTEXT, runKldJob, type KldJobResult, type KldQuantInput } from "../../core/eval/kldJob";
+import { KldResultsStore } from "../../core/eval/resultsStore";
 import { LogitsCache, formatBytes } from "../../core/eval/logitsCache";
 import type { ValueWithError } from "../../core/eval/perplexityParser";
 import { locateTools, probeToolVersion } from "../../core/native/toolLocator";
 import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 
-const VALUED = ["text", "calib", "ctx", "chunks", "threads", "ngl", "gpu", "tools", "cache"];
+const VALUED = ["text", "calib", "ctx", "chunks", "threads", "ngl", "gpu", "tools", "cache", "store"];
 const SWITCHES = ["json"];
 /** Base logits of a big model on a long text can take many GiB; the cache evicts oldest entries past this. */
 const CACHE_CAP_BYTES = 64 * 1024 ** 3;
@@ -43,6 +44,12 @@ export function formatKldTable(result: KldJobResult): string {
   ].join("\n") + "\n";
 }
 
+/** A quant made from a recipe sits next to it as X.gguf + X.quant.json (as "Quantize with Recipe…" writes it). */
+function quantInput(file: string): KldQuantInput {
+  const recipe = file.replace(/\.gguf$/i, ".quant.json");
+  return recipe !== file && fs.existsSync(recipe) ? { path: file, origin: "recipe", recipePath: path.resolve(recipe) } : { path: file };
+}
+
 export const kldCommand: CliCommand = {
   name: "kld",
   summary: "KL divergence of quants against their base model (llama-perplexity), as the KLD chart measures it",
@@ -60,6 +67,8 @@ Computes BASE's logits on the held-out text EVAL once, then the KL divergence of
 --gpu auto|cpu|gpu  offload policy when --ngl is not given (default auto)
 --cache DIR       keep base logits in DIR for later runs (default: a temp folder, removed after)
 --tools DIR       folder holding llama-perplexity
+--store DIR       also add the results to the KLD results store in DIR (the extension's chart reads
+                  <globalStorage>/kld-results); a quant with X.quant.json next to X.gguf counts as a recipe
 --json            print every result (summary, all statistics, command lines) as JSON
 `,
   async run(args, io) {
@@ -93,10 +102,11 @@ Computes BASE's logits on the held-out text EVAL once, then the KL divergence of
       let lastTenth = -1;
       let lastKey = "";
       const result = await runKldJob({
-        perplexity: perplexity.path, toolVersion, basePath: base, quants: quants.map((p) => ({ path: p })), evalPath,
+        perplexity: perplexity.path, toolVersion, basePath: base, quants: quants.map(quantInput), evalPath,
         ...(one("calib") ? { calibrationPath: one("calib") } : {}),
         contextSize, chunks, threads, gpuLayers: resolveGpuLayers(gpu, perplexity.backend, int("ngl")),
         cache: new LogitsCache(cacheDir, CACHE_CAP_BYTES), signal: io.signal,
+        ...(one("store") ? { store: new KldResultsStore(path.resolve(one("store") as string)) } : {}),
         onWarning: (w) => io.err(`warning: ${w}\n`),
         onProgress: (p) => {
           const key = `${p.stage}${p.index ?? ""}`;

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runCli } from "../../../src/cli/main";
+import { KldResultsStore } from "../../../src/core/eval/resultsStore";
 import { readGgufModel } from "../../../src/core/gguf";
 import { locateTools } from "../../../src/core/native/toolLocator";
 import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../../src/core/quant/recipeFile";
@@ -122,8 +123,18 @@ describe("gguf-studio quantize --recipe and kld", function () {
     // The built CLI as a process prints the same numbers as a table (the base logits now come from the cache).
     const bin = path.join(ROOT, "dist/cli.js");
     if (!fs.existsSync(bin)) return;
-    const p = spawnSync(process.execPath, [bin, "kld", TINY_LLAMA, recipeQuant, q8, "--text", CODE_EVAL, "--ctx", "128", "--chunks", "3", "--threads", "2", "--cache", cache, "--tools", TOOLS_DIR ?? ""], { encoding: "utf8" });
+    // --store also adds the results to a KLD results store (what the chart reads; npm start seeds it this way).
+    const store = path.join(dir, "store");
+    const p = spawnSync(process.execPath, [bin, "kld", TINY_LLAMA, recipeQuant, q8, "--text", CODE_EVAL, "--ctx", "128", "--chunks", "3", "--threads", "2", "--cache", cache, "--tools", TOOLS_DIR ?? "", "--store", store], { encoding: "utf8" });
     assert.equal(p.status, 0, p.stderr);
+    const stored = await new KldResultsStore(store).listBases();
+    assert.equal(stored.length, 1, "one results file for the one base");
+    assert.equal(stored[0].data.base.path, TINY_LLAMA);
+    const byName = new Map(stored[0].data.results.map((r) => [r.quantName, r]));
+    assert.equal(byName.get("tiny-dynamic.gguf")?.origin, "recipe", "a quant next to its X.quant.json counts as a recipe");
+    assert.equal(byName.get("tiny-dynamic.gguf")?.recipePath, recipeFile);
+    assert.equal(byName.get("tiny-Q8_0.gguf")?.origin, "preset");
+    for (const x of j.results) assert.equal(byName.get(x.quantName)?.summary.meanKld?.value, x.summary.meanKld.value, "the stored numbers are the printed ones");
     assert.match(p.stdout, /mean KLD\s+99\.9% KLD\s+same top p/);
     for (const x of j.results) {
       const row = p.stdout.split("\n").find((l) => l.startsWith(x.quantName));
