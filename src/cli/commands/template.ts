@@ -7,9 +7,11 @@ import { writeFileAtomically } from "../../core/atomicWrite";
 import { GgufValueType, writeGgufWithMetadata } from "../../core/gguf";
 import { refuseExistingOutputs } from "../../core/tempFiles";
 import type { SpecialTokens } from "../../core/templates/conversationSuite";
-import { applyEdits, EngineSet, findStudioRoot, lineStarts, lintTemplate, nonOverlapping, positionAt } from "../../core/templates/index";
+import { sarifLevel, toSarif } from "../../core/sarif";
+import { applyEdits, auditTemplate, EngineSet, findStudioRoot, lineStarts, lintTemplate, nonOverlapping, positionAt, TEMPLATE_RULES } from "../../core/templates/index";
 import { findJsonTemplates, GGUF_TEMPLATE_KEY, readGgufTemplates, templateRangeToJson, tokenizerConfigTokens } from "../../core/templates/sources";
 import { ENGINE_IDS, ENGINE_LABELS, parseEngineId, type EngineId, type TemplateFinding, type TemplateFix, type TextRange } from "../../core/templates/types";
+import packageJson from "../../../package.json";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 import { readUtf8File } from "../textInput";
 
@@ -115,6 +117,7 @@ function findingJson(source: TemplateSource, unit: TemplateUnit, f: TemplateFind
     ruleBased: f.ruleBased ?? false,
     range: { ...unit.toFile(f.range), ...location(source, unit, f.range) },
     conversation: f.conversation ?? null,
+    ...(f.evidence !== undefined ? { evidence: f.evidence } : {}),
     fixes: (f.fixes ?? []).map((x) => ({ title: x.title, safe: x.safe ?? false, verdict: x.verdict ?? null })),
   };
 }
@@ -126,36 +129,96 @@ function findingLine(source: TemplateSource, unit: TemplateUnit, f: TemplateFind
   return [`${where}:${at.line}:${at.column}: ${f.severity} ${f.ruleId} [${f.engine ?? "all engines"}${f.ruleBased ? ", rule" : ""}] ${f.message}`, ...fixes].join("\n");
 }
 
-async function lintCommand(args: readonly string[], io: Parameters<CliCommand["run"]>[1]): Promise<number> {
+/** Rule metadata for SARIF: the linter's rule table plus the render, semantic and audit rules. */
+const RULE_DESCRIPTIONS: Record<string, string> = {
+  "syntax-error": "An engine cannot parse the template",
+  "render-error": "An engine fails to render a conversation",
+  "render-limit": "A render ran past the time or memory limit",
+  "render-rejected": "The template rejects a conversation (also under the reference engine)",
+  differential: "An engine renders differently from the reference engine",
+  "content-loss": "An engine silently drops conversation content that the reference renders",
+  "source/empty-template": "The template is empty",
+  "source/json-escaped": "The template is still JSON-escaped",
+  "semantic/missing-generation-prompt": "add_generation_prompt does not open the assistant turn",
+  "semantic/double-bos": "BOS emitted by the template and added by the runtime",
+  "semantic/end-of-turn-token": "The end-of-turn marker is not the model's EOS/EOT",
+  "semantic/raise-exception-on-valid-chat": "raise_exception fires on a common valid conversation",
+  "audit/suspicious-instruction": "Template-owned text with covert, exfiltrating or overriding instructions",
+  "audit/template-text": "Natural-language text the template adds by itself",
+  "audit/content-trigger": "The template emits different text depending on the message content",
+  "audit/content-branch": "The template branches on message content",
+  "audit/url": "The template emits a URL",
+  "audit/email": "The template emits an e-mail address",
+  "audit/script": "The template emits script",
+  "audit/invisible-character": "Invisible or bidirectional-control characters in the template",
+  "audit/date-dependent": "The prompt depends on the date",
+  "audit/random": "The prompt depends on a random value",
+  "audit/prefilled-generation": "The generation prompt pre-fills the answer",
+  "audit/nondeterministic": "The same conversation renders differently",
+};
+
+function sarifLog(source: TemplateSource, results: readonly { unit: TemplateUnit; findings: readonly TemplateFinding[] }[]): object {
+  const rules = [
+    ...TEMPLATE_RULES.map((r) => ({ id: r.id, description: r.message, level: sarifLevel(r.severity) })),
+    ...Object.entries(RULE_DESCRIPTIONS).map(([id, description]) => ({ id, description, level: sarifLevel(id.startsWith("audit/") ? "warning" : "error") })),
+  ];
+  const findings = results.flatMap(({ unit, findings }) =>
+    findings.map((f) => {
+      const at = location(source, unit, f.range);
+      const inGguf = source.kind === "gguf";
+      return {
+        ruleId: f.ruleId,
+        level: sarifLevel(f.severity),
+        message: inGguf ? `${f.message} (template line ${at.line}, column ${at.column})` : f.message,
+        file: source.path,
+        region: inGguf ? undefined : { startLine: at.line, startColumn: at.column, endLine: at.endLine, endColumn: Math.max(at.endColumn, at.endLine === at.line ? at.column + 1 : at.endColumn) },
+        logicalLocation: inGguf || source.kind === "json" ? unit.name : undefined,
+        properties: { engine: f.engine ?? null, conversation: f.conversation ?? null, ...(f.evidence !== undefined ? { evidence: f.evidence } : {}) },
+      };
+    }),
+  );
+  return toSarif({ name: "gguf-studio", version: STUDIO_VERSION, informationUri: "https://example.invalid/gguf-studio" }, rules, findings);
+}
+
+/** `template lint` and `template audit`: findings per template, as text, JSON or SARIF; exit 1 on an error. */
+async function findingsCommand(mode: "lint" | "audit", args: readonly string[], io: Parameters<CliCommand["run"]>[1]): Promise<number> {
   const { flags, positional } = parseFlags(args, ["target", "timeout"]);
-  rejectUnknownFlags(flags, ["target", "timeout", "json"]);
+  rejectUnknownFlags(flags, mode === "lint" ? ["target", "timeout", "json", "sarif"] : ["timeout", "json", "sarif"]);
   if (positional.length !== 1) throw new CliUsageError("give one FILE (.jinja, tokenizer_config.json or .gguf)");
-  const targets = parseTargets(flags.get("target"));
+  if (flags.has("json") && flags.has("sarif")) throw new CliUsageError("--json and --sarif exclude each other");
+  const targets = mode === "lint" ? parseTargets(flags.get("target")) : [];
   const source = await loadSource(positional[0]);
   if (source.units.length === 0) {
     io.err(`${source.path} has no chat template\n`);
     return 1;
   }
+  const machine = flags.has("json") || flags.has("sarif");
   const engines = createEngines(parseTimeout(flags.get("timeout")), io.signal);
   try {
-    if (!flags.has("json")) reportUnavailable(engines, targets, io.err);
+    if (!machine) reportUnavailable(engines, mode === "lint" ? targets : [engines.reference], io.err);
     const results = [];
     for (const unit of source.units) {
-      const r = await lintTemplate(engines, unit.template, { targets, tokens: source.tokens, tokensFromModel: source.tokens !== undefined, signal: io.signal });
+      const r =
+        mode === "lint"
+          ? await lintTemplate(engines, unit.template, { targets, tokens: source.tokens, tokensFromModel: source.tokens !== undefined, signal: io.signal })
+          : await auditTemplate(engines, unit.template, { tokens: source.tokens, signal: io.signal });
       throwIfCancelled(io.signal);
       results.push({ unit, findings: r.findings, reference: r.reference });
     }
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.severity === "error").length, 0);
-    if (flags.has("json")) {
+    if (flags.has("sarif")) {
+      io.out(JSON.stringify(sarifLog(source, results), null, 2) + "\n");
+    } else if (flags.has("json")) {
       io.out(JSON.stringify({
         file: source.path,
-        targets: targets.map((t) => ({ engine: t, available: engines.isAvailable(t), detail: engines.availability.get(t)?.detail ?? "" })),
+        ...(mode === "lint" ? { targets: targets.map((t) => ({ engine: t, available: engines.isAvailable(t), detail: engines.availability.get(t)?.detail ?? "" })) } : {}),
         templates: results.map((r) => ({ name: r.unit.name, reference: r.reference, findings: r.findings.map((f) => findingJson(source, r.unit, f)) })),
       }, null, 2) + "\n");
     } else {
       for (const r of results) for (const f of r.findings) io.out(findingLine(source, r.unit, f) + "\n");
       const total = results.reduce((n, r) => n + r.findings.length, 0);
-      io.out(`${total} finding(s), ${errors} error(s) in ${results.length} template(s); targets: ${targets.filter((t) => engines.isAvailable(t)).join(", ") || "none available"}\n`);
+      const what = mode === "lint" ? `targets: ${targets.filter((t) => engines.isAvailable(t)).join(", ") || "none available"}` : `rendered with ${engines.reference}`;
+      io.out(`${total} finding(s), ${errors} error(s) in ${results.length} template(s); ${what}\n`);
     }
     return errors > 0 ? 1 : 0;
   } finally {
@@ -265,12 +328,16 @@ async function setCommand(args: readonly string[], io: Parameters<CliCommand["ru
   return 0;
 }
 
+/** The package version, for SARIF's tool.driver.version (esbuild inlines the JSON). */
+const STUDIO_VERSION: string = (packageJson as { version: string }).version;
+
 const TARGETS_HELP = `--target ENGINE   lint against ENGINE (repeatable; ${ENGINE_IDS.join(", ")}; default all available)`;
 
 export const templateCommand: CliCommand = {
   name: "template",
-  summary: "lint a chat template against the engines that run it, apply verified fixes, or set it in a GGUF",
-  usage: `usage: gguf-studio template lint FILE [--target ENGINE]... [--json]
+  summary: "lint or audit a chat template against the engines that run it, apply verified fixes, or set it in a GGUF",
+  usage: `usage: gguf-studio template lint FILE [--target ENGINE]... [--json | --sarif]
+       gguf-studio template audit FILE [--json | --sarif]
        gguf-studio template fix FILE [--out F [--overwrite]] [--unsafe] [--target ENGINE]...
        gguf-studio template set MODEL.gguf TEMPLATE.jinja OUT.gguf [--key tokenizer.chat_template.<name>] [--overwrite]
 
@@ -279,6 +346,13 @@ tokenizer.chat_template* keys; the model's special tokens are used).
 
 lint   prints each finding as FILE:LINE:COL: severity rule-id [engine] message (for a GGUF,
        positions are inside the template). Exit code 1 when there is an error-level finding.
+audit  finds text the template emits that comes from none of the messages, tools, documented
+       variables or special tokens: instructions (above all ones triggered by words in the user's
+       text, found by rendering with and without the template's own literals), URLs, e-mail
+       addresses, script, invisible characters, date/random dependence, a pre-filled answer.
+       Renders only with the reference engine, in its sandboxed process. Exit code 1 on an error.
+--sarif           lint/audit: SARIF 2.1.0 for code-scanning dashboards (regions in the .jinja or
+                  tokenizer_config.json; a GGUF's template is named by its metadata key)
 fix    applies the fixes verified safe (the template renders on every target and the reference
        engine's output is byte-identical on the whole conversation suite). Without --out the fixed
        .jinja/.json text goes to stdout; a GGUF needs --out and is never modified.
@@ -293,9 +367,10 @@ ${TARGETS_HELP}
 `,
   async run(args, io) {
     const [sub, ...rest] = args;
-    if (sub === "lint") return lintCommand(rest, io);
+    if (sub === "lint") return findingsCommand("lint", rest, io);
+    if (sub === "audit") return findingsCommand("audit", rest, io);
     if (sub === "fix") return fixCommand(rest, io);
     if (sub === "set") return setCommand(rest, io);
-    throw new CliUsageError(sub ? `unknown subcommand "${sub}" (lint, fix or set)` : "give a subcommand: lint, fix or set");
+    throw new CliUsageError(sub ? `unknown subcommand "${sub}" (lint, audit, fix or set)` : "give a subcommand: lint, audit, fix or set");
   },
 };

@@ -5,6 +5,8 @@ export type { SpecialTokens, SuiteConversation } from "./conversationSuite";
 export { EngineSet, findStudioRoot, minjaExecutable, probeJinja2 } from "./engines";
 export type { EngineAvailability, EngineSetOptions } from "./engines";
 export { lintTemplate, verifyLintFixes } from "./linter";
+export { auditTemplate } from "./audit";
+export type { AuditOptions, AuditResult } from "./audit";
 export type { LintOptions, LintResult } from "./linter";
 export { runTemplateRules, TEMPLATE_RULES } from "./rules";
 export type { TemplateRule } from "./rules";

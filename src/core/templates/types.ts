@@ -52,7 +52,7 @@ export interface TemplateFix {
   verdict?: string;
 }
 
-export type FindingKind = "syntax" | "render" | "differential" | "rule" | "semantic";
+export type FindingKind = "syntax" | "render" | "differential" | "rule" | "semantic" | "audit";
 
 export interface TemplateFinding {
   /** Stable rule id, e.g. "minja/split-maxsplit", "render-error", "semantic/double-bos". */
@@ -70,4 +70,6 @@ export interface TemplateFinding {
   /** Differential findings: both outputs, for the diff view. */
   readonly diff?: { readonly reference: EngineId; readonly expected: string; readonly actual: string };
   readonly fixes?: TemplateFix[];
+  /** Audit findings: the rendered (or template) text that is the evidence. */
+  readonly evidence?: string;
 }
