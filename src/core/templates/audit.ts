@@ -23,7 +23,7 @@ export interface AuditResult {
   readonly reference: EngineId;
 }
 
-const MAX_TRIGGERS = 60;
+const MAX_TRIGGERS = 30;
 const clip = (s: string, n = 160) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
 
 function finding(ruleId: string, severity: Severity, why: string, range: TextRange, evidence: string, conversation?: string): TemplateFinding {
@@ -187,7 +187,7 @@ export async function auditTemplate(engines: EngineSet, text: string, options: A
   // Content triggers: render with each of the template's own literals appended to the user's text.
   const statics = contentBranches(s);
   const candidates = [...new Set([...statics.map((x) => x.trigger), ...s.strings.map((x) => x.value)].map((x) => x.trim()).filter(isTriggerWord))].slice(0, MAX_TRIGGERS);
-  const base = ["plain", "system"].map((n) => suite.findIndex((c) => c.name === n)).filter((i) => i >= 0 && outcomes[i]?.ok);
+  const base = ["plain"].map((n) => suite.findIndex((c) => c.name === n)).filter((i) => i >= 0 && outcomes[i]?.ok);
   const probes = candidates.flatMap((w) => base.flatMap((i) => [false, true].map((atStart) => ({ w, i, ctx: withUserWord(suite[i].context, w, atStart) })))).filter((p): p is { w: string; i: number; ctx: RenderContext } => !!p.ctx);
   const triggered = new Set<string>();
   if (probes.length > 0 && !nondeterministic) {
