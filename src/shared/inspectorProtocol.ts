@@ -28,6 +28,12 @@ export interface InspectorOverview {
   /** Bytes per ggml type, largest first: the quant-mix bar. */
   readonly typeMix: readonly TypeMixEntry[];
   readonly warnings: readonly InspectorWarning[];
+  /**
+   * True in a `preview`: read from the metadata and the first tensor infos only. The figures that
+   * need every tensor (parameterCount, tensorBytes, bitsPerWeight, typeMix, warnings, and fileSize
+   * of a split set) are placeholders (0 / empty) until the `model` message.
+   */
+  readonly partial?: boolean;
 }
 
 export interface TypeMixEntry {
@@ -73,7 +79,11 @@ export interface InspectorModel {
   /** Type names indexed by TensorColumns.typeIndex, with their nominal bits per weight. */
   readonly typeNames: readonly string[];
   readonly typeBits: readonly (number | null)[];
-  /** Tensor kinds indexed by TensorColumns.kindIndex ("attn_q", "ffn_down_exps", "token_embd"). */
+  /**
+   * Tensor kinds indexed by TensorColumns.kindIndex ("attn_q", "ffn_down_exps", "token_embd"): in
+   * `preview` and `model` those of the rows sent with it; each tensorChunk appends the kinds its rows
+   * introduce (kinds are numbered in tensor order, so a 60k-kind file is not sent up front).
+   */
   readonly kinds: readonly string[];
 }
 
@@ -111,13 +121,37 @@ export type ExportFormat = "json" | "markdown" | "csv";
 
 export type FileState = "present" | "deleted" | "changed";
 
-/** Host → webview. */
+/**
+ * Host → webview. Opening streams: `preview` (as soon as the metadata and the first screen of tensor
+ * infos are read; skipped when the whole header is already parsed), then `model` (everything), then
+ * `tensorChunk`s with the remaining rows, pushed without being asked. All three carry the document's
+ * load `generation`: a reload starts a new one, and the webview drops messages of an older one.
+ */
 export type ToInspector =
   | {
+      readonly type: "preview";
+      readonly generation: number;
+      /** overview.partial is true. */
+      readonly model: InspectorModel;
+      /** The first FIRST_TENSOR_PAGE rows (or all, when fewer). */
+      readonly firstTensors: TensorColumns;
+    }
+  | {
       readonly type: "model";
+      readonly generation: number;
       readonly model: InspectorModel;
       /** The first FIRST_TENSOR_PAGE rows, so the table paints without another round trip. */
       readonly firstTensors: TensorColumns;
+    }
+  | {
+      readonly type: "tensorChunk";
+      readonly generation: number;
+      /** Index of the first row; chunks arrive in order, right after the rows sent before. */
+      readonly offset: number;
+      readonly total: number;
+      readonly columns: TensorColumns;
+      /** Kinds first used by these rows, to append to InspectorModel.kinds. */
+      readonly newKinds: readonly string[];
     }
   | { readonly type: "error"; readonly error: InspectorErrorInfo }
   | {
@@ -145,6 +179,7 @@ export type ToInspector =
 /** Webview → host. */
 export type FromInspector =
   | { readonly type: "ready" }
+  /** Re-reads rows on demand (the open path pushes them as tensorChunks instead). */
   | { readonly type: "requestTensors"; readonly requestId: number; readonly offset: number; readonly count: number }
   | {
       readonly type: "requestArrayPage";
@@ -161,10 +196,10 @@ export type FromInspector =
   | { readonly type: "export"; readonly table: ExportTable; readonly format: ExportFormat }
   | { readonly type: "reload" };
 
-/** Rows sent with the model message. */
-export const FIRST_TENSOR_PAGE = 2000;
-/** Rows per tensor page the webview asks for after that. */
-export const TENSOR_PAGE_SIZE = 20000;
+/** Rows sent with the preview and model messages: more than one screen of the table. */
+export const FIRST_TENSOR_PAGE = 256;
+/** Rows per tensorChunk the host pushes after the model message. */
+export const TENSOR_CHUNK_ROWS = 8192;
 /** Characters of a metadata value shown inline. */
 export const METADATA_PREVIEW_CHARS = 300;
 

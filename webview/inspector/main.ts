@@ -1,13 +1,15 @@
-// GGUF inspector webview: tabs over one model the host parsed once; data arrives in pages.
+// GGUF inspector webview: tabs over one model the host parsed once. The host streams it: a preview
+// (metadata and the first screen of rows), the model, then the remaining rows in chunks.
+import { markOnce, OPEN_MARKS } from "./timing";
 import type { FileState, InspectorErrorInfo, InspectorModel, TensorColumns, ToInspector } from "../../src/shared/inspectorProtocol";
-import { TENSOR_PAGE_SIZE } from "../../src/shared/inspectorProtocol";
 import { createControl, registerToolkit } from "../ui/toolkit";
 import { clear, el } from "./dom";
 import { renderExportTab } from "./exportTab";
 import { MetadataTab } from "./metadataTab";
 import { renderOverview } from "./overviewTab";
-import { requestTensors, settleReply } from "./requests";
+import { settleReply } from "./requests";
 import { loadViewState, post, saveViewState, TAB_IDS, type TabId } from "./state";
+import { StreamGate, type StreamMessage } from "./streamGate";
 import { TensorTab } from "./tensorTab";
 import { renderTemplateTab } from "./templateTab";
 import "./inspector.css";
@@ -31,53 +33,78 @@ const copy = (text: string, what: string): void => post({ type: "copyText", text
 const tensorTab = new TensorTab(views.tensors, { state, save, copy });
 const metadataTab = new MetadataTab(views.metadata, { state, save, copy, copyKey: (key) => post({ type: "copyMetadataValue", key }) });
 
-function showModel(model: InspectorModel, firstTensors: TensorColumns): void {
-  clear(root);
-  root.dataset.state = "ready";
-  root.dataset.file = model.overview.fileName;
-  const panels = createControl("panels", { id: "tabs", activeid: `tab-${state.tab}` });
-  for (const t of TAB_IDS) panels.append(createControl("panelTab", { id: `tab-${t}` }, TAB_LABELS[t]));
+let panels: HTMLElement | undefined;
+
+/** The tab strip and one view per tab, built once per webview (a reload keeps them). */
+function buildPanels(): HTMLElement {
+  const p = createControl("panels", { id: "tabs", activeid: `tab-${state.tab}` });
+  for (const t of TAB_IDS) p.append(createControl("panelTab", { id: `tab-${t}` }, TAB_LABELS[t]));
   for (const t of TAB_IDS) {
     const view = createControl("panelView", { id: `view-${t}` });
     view.append(views[t]);
-    panels.append(view);
+    p.append(view);
   }
-  panels.addEventListener("change", () => {
+  p.addEventListener("change", () => {
     // The property, not the attribute: the toolkit reflects attributes after the event.
-    const id = ((panels as HTMLElement & { activeid?: string }).activeid ?? "").replace(/^tab-/, "");
+    const id = ((p as HTMLElement & { activeid?: string }).activeid ?? "").replace(/^tab-/, "");
     if (!TAB_IDS.includes(id as TabId)) return;
     state.tab = id as TabId;
     root.dataset.tab = id;
+    renderTab(state.tab);
     save();
     if (state.tab === "tensors") requestAnimationFrame(() => tensorTab.shown());
   });
-  root.dataset.tab = state.tab;
-  root.append(banner, panels, notice);
-  renderOverview(views.overview, model);
-  metadataTab.init(model);
-  tensorTab.init(model);
-  renderTemplateTab(views.template, model, state, save);
-  renderExportTab(views.export);
-  tensorTab.addPage(0, firstTensors);
-  if (state.tab === "tensors") requestAnimationFrame(() => tensorTab.shown());
-  void loadTensors(firstTensors.names.length, model.overview.tensorCount);
+  return p;
 }
 
-/** Pages in the rows after the ones that came with the model. */
-let generation = 0;
-async function loadTensors(from: number, total: number): Promise<void> {
-  const mine = ++generation; // a reload starts a new model; stale pages are dropped
-  for (let offset = from; offset < total; offset += TENSOR_PAGE_SIZE) {
-    try {
-      const page = await requestTensors(offset, TENSOR_PAGE_SIZE);
-      if (mine !== generation) return;
-      tensorTab.addPage(page.offset, page.columns);
-    } catch (e) {
-      showNotice(`Could not load tensors: ${e instanceof Error ? e.message : String(e)}`);
-      return;
-    }
+/** The model the tabs show, and which tabs have been built for it. */
+let shown: InspectorModel | undefined;
+const built = new Set<TabId>();
+
+/** Builds a tab's content on first need: the active one at once, the others after the first frame. */
+function renderTab(t: TabId): void {
+  if (!shown || built.has(t)) return;
+  built.add(t);
+  if (t === "overview") renderOverview(views.overview, shown);
+  else if (t === "metadata") metadataTab.init(shown);
+  else if (t === "template") renderTemplateTab(views.template, shown, state, save);
+  else if (t === "export") renderExportTab(views.export);
+  // The tensor tab is built with every model: it collects the rows as they stream in.
+}
+
+/** Shows a preview (partial: tensor-derived figures pending) or the whole model. */
+function showModel(model: InspectorModel, firstTensors: TensorColumns, partial: boolean): void {
+  if (!panels || !panels.isConnected) {
+    clear(root);
+    panels ??= buildPanels();
+    root.append(banner, panels, notice);
   }
-  root.dataset.tensorsLoaded = "true";
+  root.dataset.state = partial ? "preview" : "ready";
+  root.dataset.file = model.overview.fileName;
+  root.dataset.tab = state.tab;
+  delete root.dataset.tensorsLoaded;
+  shown = model;
+  built.clear();
+  tensorTab.init(model);
+  tensorTab.addPage(0, firstTensors);
+  renderTab(state.tab);
+  if (state.tab === "tensors") requestAnimationFrame(() => tensorTab.shown());
+  requestAnimationFrame(() => setTimeout(() => {
+    if (shown === model) for (const t of TAB_IDS) renderTab(t);
+  }));
+  if (!partial && firstTensors.names.length >= model.overview.tensorCount) root.dataset.tensorsLoaded = "true";
+}
+
+const gate = new StreamGate();
+
+function onStream(m: StreamMessage): void {
+  const action = gate.admit(m);
+  if (m.type !== "tensorChunk") {
+    if (action !== "drop") showModel(m.model, m.firstTensors, action === "show-preview");
+  } else if (action === "append") {
+    tensorTab.addChunk(m.offset, m.columns, m.newKinds);
+    if (gate.received >= m.total) root.dataset.tensorsLoaded = "true";
+  }
 }
 
 function showError(error: InspectorErrorInfo): void {
@@ -126,10 +153,14 @@ function showNotice(message: string): void {
 
 window.addEventListener("message", (event: MessageEvent<ToInspector>) => {
   const m = event.data;
+  markOnce(OPEN_MARKS.firstMessage);
   if (settleReply(m)) return;
   switch (m.type) {
+    case "preview":
     case "model":
-      showModel(m.model, m.firstTensors);
+    case "tensorChunk":
+      onStream(m);
+      if (m.type !== "tensorChunk") markOnce(OPEN_MARKS.firstRendered);
       break;
     case "error":
       showError(m.error);
@@ -152,3 +183,4 @@ window.addEventListener("message", (event: MessageEvent<ToInspector>) => {
 });
 
 post({ type: "ready" });
+markOnce(OPEN_MARKS.readyPosted);

@@ -17,27 +17,33 @@ export function renderOverview(root: HTMLElement, m: InspectorModel): void {
   clear(root);
   const o = m.overview;
   const dash = "—";
+  // A preview has not read every tensor yet: those figures show as pending, with no data-value.
+  const pending = "…";
+  const p = o.partial === true;
   const facts = el(
     "div",
     { class: "facts" },
     fact("architecture", "Architecture", o.architecture ?? dash, o.architecture),
     fact("name", "Name", o.modelName ?? dash, o.modelName),
-    fact("parameters", "Parameters", `${formatShort(o.parameterCount)} (${formatCount(o.parameterCount)})`, o.parameterCount),
-    fact("file-size", "File size", `${formatBytes(o.fileSize)}${o.isSplit ? ` in ${o.shardPaths.length} shards` : ""}`, o.fileSize),
+    p ? fact("parameters", "Parameters", pending, undefined) : fact("parameters", "Parameters", `${formatShort(o.parameterCount)} (${formatCount(o.parameterCount)})`, o.parameterCount),
+    p && o.isSplit
+      ? fact("file-size", "File size", pending, undefined)
+      : fact("file-size", "File size", `${formatBytes(o.fileSize)}${o.isSplit ? ` in ${o.shardPaths.length} shards` : ""}`, o.fileSize),
     fact("file-type", "File type", o.fileTypeName?.replace(/^MOSTLY_/, "") ?? dash, o.fileTypeName),
-    fact("bpw", "Bits per weight", formatBpw(o.bitsPerWeight), o.bitsPerWeight),
+    p ? fact("bpw", "Bits per weight", pending, undefined) : fact("bpw", "Bits per weight", formatBpw(o.bitsPerWeight), o.bitsPerWeight),
     fact("context-length", "Context length", o.contextLength === undefined ? dash : formatCount(o.contextLength), o.contextLength),
     fact("layers", "Layers", o.layerCount === undefined ? dash : String(o.layerCount), o.layerCount),
     fact("experts", "Experts", o.expertCount === undefined ? dash : `${o.expertCount}${o.expertUsedCount ? ` (${o.expertUsedCount} used)` : ""}`, o.expertCount),
     fact("vocab-size", "Vocabulary", o.vocabSize === undefined ? dash : formatCount(o.vocabSize), o.vocabSize),
-    fact("tensor-count", "Tensors", formatCount(o.tensorCount), o.tensorCount),
+    p && o.isSplit ? fact("tensor-count", "Tensors", pending, undefined) : fact("tensor-count", "Tensors", formatCount(o.tensorCount), o.tensorCount),
     fact("gguf-version", "GGUF version", String(o.ggufVersion), o.ggufVersion),
   );
 
   const warnings = el("div", { class: "warnings", id: "overview-warnings" });
   for (const w of o.warnings) warnings.append(el("div", { class: "warning", "data-code": w.code }, el("span", { class: "codicon-warn" }, "⚠"), ` ${w.message}`));
 
-  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, quantMix(m));
+  const mix = p ? el("section", { class: "mix" }, el("h3", {}, "Quant mix (bytes per tensor type)"), el("div", { class: "mix-pending" }, `${pending} reading tensor infos`)) : quantMix(m);
+  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, mix);
 }
 
 function quantMix(m: InspectorModel): HTMLElement {

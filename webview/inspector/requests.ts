@@ -3,7 +3,6 @@ import type { ToInspector } from "../../src/shared/inspectorProtocol";
 import { post } from "./state";
 
 type Reply = Extract<ToInspector, { requestId: number }>;
-type TensorPage = Extract<ToInspector, { type: "tensorPage" }>;
 type ArrayPage = Extract<ToInspector, { type: "arrayPage" }>;
 
 let nextId = 1;
@@ -26,12 +25,6 @@ export function settleReply(message: ToInspector): boolean {
   if (message.type === "requestFailed") w.reject(new Error(message.message));
   else w.resolve(message);
   return true;
-}
-
-export async function requestTensors(offset: number, count: number): Promise<TensorPage> {
-  const r = await send((requestId) => ({ type: "requestTensors", requestId, offset, count }));
-  if (r.type !== "tensorPage") throw new Error(`unexpected reply ${r.type}`);
-  return r;
 }
 
 export async function requestArrayPage(key: string, offset: number, count: number, query: string): Promise<ArrayPage> {

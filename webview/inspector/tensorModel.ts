@@ -40,11 +40,15 @@ export class TensorData {
   elements = new Float64Array(0);
   layer = new Int32Array(0);
 
+  /** Grows as tensorChunks bring the kinds their rows introduce. */
+  readonly kinds: string[];
+
   constructor(
     readonly total: number,
     readonly typeNames: readonly string[],
-    readonly kinds: readonly string[],
+    kinds: readonly string[],
   ) {
+    this.kinds = [...kinds];
     this.typeIndex = new Int32Array(total);
     this.kindIndex = new Int32Array(total);
     this.bytes = new Float64Array(total);
@@ -67,6 +71,12 @@ export class TensorData {
       this.layer[j] = c.layer[i];
     }
     this.length = Math.max(this.length, offset + c.names.length);
+  }
+
+  /** A tensorChunk: its rows and the kinds they introduce (numbered after the ones known). */
+  addChunk(offset: number, c: TensorColumns, newKinds: readonly string[]): void {
+    for (const k of newKinds) this.kinds.push(k);
+    this.add(offset, c);
   }
 
   get complete(): boolean {

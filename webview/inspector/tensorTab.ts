@@ -122,6 +122,13 @@ export class TensorTab {
     this.refilter(true);
   }
 
+  /** A tensorChunk pushed by the host. */
+  addChunk(offset: number, columns: Parameters<TensorData["add"]>[1], newKinds: readonly string[]): void {
+    if (!this.data) return;
+    this.data.addChunk(offset, columns, newKinds);
+    this.refilter(true);
+  }
+
   get loaded(): boolean {
     return this.data?.complete ?? false;
   }

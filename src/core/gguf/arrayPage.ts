@@ -2,7 +2,7 @@
 // shown in the inspector: only the requested slice is read and decoded.
 import { GgufError } from "./errors";
 import { FileWindow } from "./fileWindow";
-import { GgufLazyArray, GgufValue } from "./types";
+import { GgufLazyArray, GgufValue, GgufValueType } from "./types";
 import { fixedValueSize, ValueDecoder } from "./valueDecoder";
 
 /** Elements [start, start+count) of a lazy array (clamped to its length). */
@@ -41,6 +41,11 @@ export async function readArrayPageFrom(w: FileWindow, array: GgufLazyArray, sta
     for (; index < start; index++) await d.skipValue(array.elementType, "array element", 1);
   }
   const out: GgufValue[] = [];
+  if (array.elementType === GgufValueType.STRING) {
+    // A vocabulary: decode in place while the window holds the strings (no promise per element).
+    for (; index < end; index++) out.push(d.tryStringSync("array element") ?? (await d.stringFast(`array element ${index}`)));
+    return out;
+  }
   for (; index < end; index++) out.push(await d.value(array.elementType, `array element ${index}`, 1));
   return out;
 }

@@ -5,8 +5,8 @@ export { GgufValueType, GGUF_VALUE_TYPE_NAMES } from "./types";
 export type {
   GgufScalar, GgufArray, GgufLazyArray, GgufValue, GgufMetadataEntry, GgufTensorInfo, GgufFile, GgufShardInfo, GgufModel,
 } from "./types";
-export { readGgufFile, DEFAULT_MAX_MATERIALIZED_ARRAY_LENGTH } from "./reader";
-export type { ReadGgufOptions } from "./reader";
+export { readGgufFile, readGgufPrefix, DEFAULT_MAX_MATERIALIZED_ARRAY_LENGTH } from "./reader";
+export type { GgufHeaderPrefix, ReadGgufOptions } from "./reader";
 export { readGgufModel, parseSplitName, splitShardPath, splitShardPaths } from "./splitSet";
 export type { SplitName } from "./splitSet";
 export { readArrayPage, GgufArrayPager } from "./arrayPage";

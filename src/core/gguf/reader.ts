@@ -16,6 +16,12 @@ export interface ReadGgufOptions {
   readonly maxMaterializedArrayLength?: number;
   /** Index of this file in a split set, stamped on its tensors. Default 0. */
   readonly shardIndex?: number;
+  /**
+   * Give the event loop a turn after about this many milliseconds of parsing, so a caller on a
+   * UI-serving thread (the extension host) stays responsive during a 60k-tensor header.
+   * Default: never yield (CLI, jobs).
+   */
+  readonly yieldEveryMs?: number;
 }
 
 export const DEFAULT_MAX_MATERIALIZED_ARRAY_LENGTH = 4096;
@@ -31,7 +37,35 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export async function readGgufFile(path: string, options: ReadGgufOptions = {}): Promise<GgufFile> {
   const w = await FileWindow.open(path);
   try {
-    return await parseHeader(w, options);
+    const { declaredTensorCount, ...file } = await parseHeader(w, options);
+    void declaredTensorCount;
+    return file;
+  } finally {
+    await w.close();
+  }
+}
+
+/** The start of a header: metadata, the tensor count, and the first tensor infos only. */
+export interface GgufHeaderPrefix {
+  readonly path: string;
+  readonly fileSize: number;
+  readonly version: number;
+  readonly metadata: ReadonlyMap<string, GgufMetadataEntry>;
+  /** Tensors the header declares (tensors below holds at most the requested number). */
+  readonly tensorCount: number;
+  /** The first tensor infos, in file order; `fileOffset` is not known yet (it equals `offset`). */
+  readonly tensors: readonly GgufTensorInfo[];
+}
+
+/**
+ * Reads metadata and the first `tensorLimit` tensor infos, for showing a model before its whole
+ * header is parsed. Placement checks need every tensor, so they happen in readGgufFile only.
+ */
+export async function readGgufPrefix(path: string, tensorLimit: number, options: ReadGgufOptions = {}): Promise<GgufHeaderPrefix> {
+  const w = await FileWindow.open(path);
+  try {
+    const r = await parseHeader(w, options, tensorLimit);
+    return { path: r.path, fileSize: r.fileSize, version: r.version, metadata: r.metadata, tensorCount: r.declaredTensorCount, tensors: r.tensors };
   } finally {
     await w.close();
   }
@@ -41,7 +75,7 @@ function swap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
-async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<GgufFile> {
+async function parseHeader(w: FileWindow, options: ReadGgufOptions, tensorLimit = Infinity): Promise<GgufFile & { declaredTensorCount: number }> {
   await w.load(0, Math.min(24, w.size), "header");
   if (w.size < 4 || w.buf.toString("latin1", 0, 4) !== "GGUF") {
     throw new GgufError(w.size < 4 ? "truncated" : "bad-magic", `not a GGUF file: magic is ${JSON.stringify(w.buf.toString("latin1", 0, Math.min(4, w.size)))}`, 0, w.path);
@@ -60,6 +94,7 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
   }
   const d = new ValueDecoder(w, littleEndian, {
     maxMaterializedArrayLength: options.maxMaterializedArrayLength ?? DEFAULT_MAX_MATERIALIZED_ARRAY_LENGTH,
+    yieldEveryMs: options.yieldEveryMs,
   });
   d.pos = 8;
   const tensorCountAt = d.pos;
@@ -90,14 +125,17 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
 
   const alignment = readAlignment(metadata, w.path);
   const tensorInfoOffset = d.pos;
-  const tensors: Mutable<GgufTensorInfo>[] = new Array<Mutable<GgufTensorInfo>>(tensorCount);
-  const infoOffsets: number[] = new Array<number>(tensorCount);
+  const readCount = Math.min(tensorCount, tensorLimit);
+  const tensors: Mutable<GgufTensorInfo>[] = new Array<Mutable<GgufTensorInfo>>(readCount);
+  const infoOffsets: number[] = new Array<number>(readCount);
   const names = new Set<string>();
   const shardIndex = options.shardIndex ?? 0;
-  for (let i = 0; i < tensorCount; i++) {
+  for (let i = 0; i < readCount; i++) {
+    if ((i & 1023) === 1023) await d.maybeYield();
     const infoAt = d.pos;
     infoOffsets[i] = infoAt;
-    const name = await d.stringFast("a tensor name");
+    // Sync when the name is in the window (almost always): no promise per tensor.
+    const name = d.tryStringSync("a tensor name") ?? (await d.stringFast("a tensor name"));
     if (names.has(name)) throw new GgufError("duplicate-tensor", `tensor ${displayName(name)} appears twice`, infoAt, w.path);
     names.add(name);
     // Everything after the name fits in 4 + 4*8 + 4 + 8 bytes: load it once, then read synchronously.
@@ -141,11 +179,13 @@ async function parseHeader(w: FileWindow, options: ReadGgufOptions): Promise<Ggu
   }
   const tensorInfoEnd = d.pos;
   const tensorDataOffset = Math.ceil(tensorInfoEnd / alignment) * alignment;
-  for (const t of tensors) t.fileOffset = tensorDataOffset + t.offset;
-  checkTensorPlacement(tensors, infoOffsets, alignment, w.size, w.path);
+  if (readCount === tensorCount) {
+    for (const t of tensors) t.fileOffset = tensorDataOffset + t.offset;
+    checkTensorPlacement(tensors, infoOffsets, alignment, w.size, w.path);
+  }
   return {
     path: w.path, fileSize: w.size, version, littleEndian, alignment, metadata,
-    tensors, tensorInfoOffset, tensorInfoEnd, tensorDataOffset,
+    tensors, tensorInfoOffset, tensorInfoEnd, tensorDataOffset, declaredTensorCount: tensorCount,
   };
 }
 

@@ -32,15 +32,28 @@ export const CHECKPOINT_STRIDE = 256;
 export interface DecodeOptions {
   /** Arrays with more elements than this are returned as lazy descriptors. */
   readonly maxMaterializedArrayLength: number;
+  /** See ReadGgufOptions.yieldEveryMs. */
+  readonly yieldEveryMs?: number;
 }
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ValueDecoder {
   pos = 0;
+  private sliceStart = performance.now();
   constructor(
     readonly w: FileWindow,
     readonly le: boolean,
     readonly options: DecodeOptions,
   ) {}
+
+  /** Yields to the event loop when yieldEveryMs is set and that much time passed since the last turn. */
+  async maybeYield(): Promise<void> {
+    const every = this.options.yieldEveryMs;
+    if (every === undefined || performance.now() - this.sliceStart < every) return;
+    await yieldToEventLoop();
+    this.sliceStart = performance.now();
+  }
 
   private async need(n: number, what: string): Promise<void> {
     if (this.pos + n > this.w.end || this.pos < this.w.start) await this.w.load(this.pos, n, what);
@@ -98,6 +111,16 @@ export class ValueDecoder {
     const o = this.pos - this.w.start;
     this.pos += len;
     return this.w.buf.toString("utf8", o, o + len);
+  }
+
+  /** The string at pos when its length field and bytes are all in the window, else undefined (pos unchanged). */
+  tryStringSync(what: string): string | undefined {
+    if (!this.has(8)) return undefined;
+    const o = this.pos - this.w.start;
+    const b = this.w.buf;
+    const len = this.le ? b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296 : b.readUInt32BE(o + 4) + b.readUInt32BE(o) * 4294967296;
+    if (len > this.w.size - this.pos - 8 || !this.has(8 + len)) return undefined; // the slow path reports errors
+    return this.stringSync(what);
   }
 
   valueTypeSync(what: string): GgufValueType {
@@ -238,6 +261,7 @@ export class ValueDecoder {
         if (i === nextCheckpoint) {
           checkpoints[i / CHECKPOINT_STRIDE] = pos;
           nextCheckpoint += CHECKPOINT_STRIDE;
+          if ((i & 16383) === 0) await this.maybeYield();
         }
         if (pos + 8 > w.end || pos < w.start) await w.load(pos, 8, `${what} element ${i} length`);
         const o = pos - w.start;

@@ -12,7 +12,9 @@ import {
   summarizeGguf,
   type GgufMetadataEntry,
   type GgufModel,
+  type ReadGgufOptions,
   type GgufSummary,
+  type GgufTensorInfo,
   type GgufValue,
 } from "../gguf";
 import {
@@ -40,15 +42,15 @@ export interface LoadedModel {
  * Reads the model `path` belongs to (all shards of a split set). A split set with a missing shard
  * still opens, from the given file alone, with a "missing-shard" warning.
  */
-export async function loadInspectorModel(path: string): Promise<LoadedModel> {
+export async function loadInspectorModel(path: string, options: ReadGgufOptions = {}): Promise<LoadedModel> {
   const warnings: InspectorWarning[] = [];
   let model: GgufModel;
   try {
-    model = await readGgufModel(path);
+    model = await readGgufModel(path, options);
   } catch (e) {
     if (!isGgufError(e) || e.code !== "missing-shard") throw e;
     warnings.push({ code: "missing-shard", message: e.message });
-    const file = await readGgufFile(path);
+    const file = await readGgufFile(path, options);
     model = {
       path,
       shards: [{ path, index: 0, file, tensorCount: file.tensors.length, tensorBytes: sumBytes(file.tensors), fileSize: file.fileSize }],
@@ -68,14 +70,34 @@ function sumBytes(tensors: readonly { byteSize: number | undefined }[]): number 
 
 export function buildLoadedModel(openedPath: string, model: GgufModel, extraWarnings: readonly InspectorWarning[] = []): LoadedModel {
   const summary = summarizeGguf(model);
+  const { typeNames, typeBits, kinds, typeIndex, kindIndex } = internTensorColumns(model.tensors);
+  const view: InspectorModel = {
+    overview: overviewOf(openedPath, model, summary, extraWarnings),
+    metadata: metadataRows(model.metadata),
+    chatTemplates: chatTemplates(model.metadata),
+    typeNames,
+    typeBits,
+    kinds,
+  };
+  return { model, summary, view, typeIndex, kindIndex };
+}
+
+/** Type names and kinds numbered in order of first use, and each tensor's numbers. */
+export function internTensorColumns(tensors: readonly GgufTensorInfo[]): {
+  typeNames: string[];
+  typeBits: (number | null)[];
+  kinds: string[];
+  typeIndex: Int32Array;
+  kindIndex: Int32Array;
+} {
   const typeNames: string[] = [];
   const typeBits: (number | null)[] = [];
   const typeByName = new Map<string, number>();
   const kinds: string[] = [];
   const kindByName = new Map<string, number>();
-  const typeIndex = new Int32Array(model.tensors.length);
-  const kindIndex = new Int32Array(model.tensors.length);
-  model.tensors.forEach((t, i) => {
+  const typeIndex = new Int32Array(tensors.length);
+  const kindIndex = new Int32Array(tensors.length);
+  tensors.forEach((t, i) => {
     let ti = typeByName.get(t.typeName);
     if (ti === undefined) {
       ti = typeNames.length;
@@ -92,15 +114,7 @@ export function buildLoadedModel(openedPath: string, model: GgufModel, extraWarn
     typeIndex[i] = ti;
     kindIndex[i] = ki;
   });
-  const view: InspectorModel = {
-    overview: overviewOf(openedPath, model, summary, extraWarnings),
-    metadata: metadataRows(model.metadata),
-    chatTemplates: chatTemplates(model.metadata),
-    typeNames,
-    typeBits,
-    kinds,
-  };
-  return { model, summary, view, typeIndex, kindIndex };
+  return { typeNames, typeBits, kinds, typeIndex, kindIndex };
 }
 
 function overviewOf(openedPath: string, model: GgufModel, s: GgufSummary, extra: readonly InspectorWarning[]): InspectorOverview {
@@ -202,8 +216,15 @@ export function chatTemplates(metadata: ReadonlyMap<string, GgufMetadataEntry>):
   return out;
 }
 
+/** What tensorColumns reads: the tensors and their interned type and kind numbers. */
+export interface TensorRowSource {
+  readonly model: { readonly tensors: readonly GgufTensorInfo[] };
+  readonly typeIndex: Int32Array;
+  readonly kindIndex: Int32Array;
+}
+
 /** Rows [offset, offset+count) as parallel columns. */
-export function tensorColumns(loaded: LoadedModel, offset: number, count: number): TensorColumns {
+export function tensorColumns(loaded: TensorRowSource, offset: number, count: number): TensorColumns {
   const tensors = loaded.model.tensors;
   const start = Math.max(0, Math.min(offset, tensors.length));
   const end = Math.max(start, Math.min(tensors.length, start + Math.max(0, count)));

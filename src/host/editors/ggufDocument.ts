@@ -5,6 +5,7 @@ import nodePath from "node:path";
 import * as vscode from "vscode";
 import { MetadataArrayBrowser } from "../../core/models/arrayBrowser";
 import { inspectorErrorOf, loadInspectorModel, type LoadedModel } from "../../core/models/inspectorData";
+import { loadInspectorPreview, PARSE_SLICE_MS, type InspectorPreview } from "../../core/models/inspectorStream";
 import type { FileState, InspectorErrorInfo } from "../../shared/inspectorProtocol";
 import { Disposable } from "../disposable";
 
@@ -30,10 +31,14 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
   }
 
   private loading: Promise<void> = Promise.resolve();
+  private previewing: Promise<InspectorPreview | undefined> = Promise.resolve(undefined);
+  private _generation = 0;
+  private _settled = false;
 
   /**
    * Starts reading and returns at once, so VS Code creates the webview while the header is parsed
-   * (the two overlap; a 60k-tensor header takes a few hundred ms). Await `whenLoaded()` before use.
+   * (the two overlap; a 60k-tensor header takes a few hundred ms, parsed in slices of a few ms so
+   * the extension host keeps serving the webview). Await `whenLoaded()` before use.
    */
   static open(uri: vscode.Uri): GgufDocument {
     const doc = new GgufDocument(uri);
@@ -44,6 +49,24 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
   /** Resolves once the current read (or reload) finished; never rejects (errors land in `error`). */
   whenLoaded(): Promise<void> {
     return this.loading;
+  }
+
+  /**
+   * The metadata and first tensor rows of the current read, ready long before a big header is
+   * parsed; undefined when that read failed (the full read reports why) or the file is not local.
+   */
+  whenPreview(): Promise<InspectorPreview | undefined> {
+    return this.previewing;
+  }
+
+  /** Counts reads: each reload starts a new generation, so stale streams can stop. */
+  get generation(): number {
+    return this._generation;
+  }
+
+  /** True once the current read finished (loaded or failed). */
+  get settled(): boolean {
+    return this._settled;
   }
 
   get loaded(): LoadedModel | undefined {
@@ -64,6 +87,12 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
   }
 
   private async load(): Promise<void> {
+    this._generation++;
+    this._settled = false;
+    const openedBefore = this.uri.scheme === "file" ? await fileSignature(this.uri.fsPath) : undefined;
+    this.previewing = this.uri.scheme === "file" ? loadInspectorPreview(this.uri.fsPath).catch(() => undefined) : Promise.resolve(undefined);
+    // The preview first: it is what the webview shows while the rest is parsed.
+    await this.previewing;
     await this._arrays?.close();
     this._arrays = undefined;
     if (this.uri.scheme !== "file") {
@@ -71,7 +100,7 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
       this._error = { code: "io", message: `only local files can be inspected (this one is ${this.uri.scheme}:)`, path: this.uri.toString() };
     } else {
       try {
-        this._loaded = await loadInspectorModel(this.uri.fsPath);
+        this._loaded = await loadInspectorModel(this.uri.fsPath, { yieldEveryMs: PARSE_SLICE_MS });
         this._error = undefined;
         this._arrays = new MetadataArrayBrowser(this._loaded.model.shards[0]?.path ?? this.uri.fsPath, this._loaded.model.metadata);
       } catch (e) {
@@ -79,8 +108,11 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
         this._error = inspectorErrorOf(this.uri.fsPath, e);
       }
     }
+    this._settled = true;
     this.readSignatures = new Map(await Promise.all(this.paths.map(async (p) => [p, await fileSignature(p)] as const)));
     this.watch();
+    // Rewritten while it was being read: what is shown may mix two versions, so offer a reload.
+    if (openedBefore !== undefined && this.readSignatures.get(this.uri.fsPath) !== openedBefore) this.setFileState("changed");
   }
 
   /** A watcher saw `p` deleted, created or changed: a change only if its size or mtime differs from what was read. */
@@ -93,6 +125,7 @@ export class GgufDocument extends Disposable implements vscode.CustomDocument {
   private failed(e: unknown): void {
     this._loaded = undefined;
     this._error = inspectorErrorOf(this.uri.fsPath, e);
+    this._settled = true;
   }
 
   async reload(): Promise<void> {

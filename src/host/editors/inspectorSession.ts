@@ -1,8 +1,9 @@
-// One inspector webview bound to one GgufDocument: answers the webview's requests with pages and
-// pushes file-state changes. The switch over FromInspector is exhaustive.
+// One inspector webview bound to one GgufDocument: streams the model to it (preview, model, tensor
+// chunks), answers its requests and pushes file-state changes. The switch over FromInspector is exhaustive.
 import * as vscode from "vscode";
 import { formatMetadataValue, tensorColumns } from "../../core/models/inspectorData";
-import { FIRST_TENSOR_PAGE, FROM_INSPECTOR_SCHEMA, type FromInspector, type ToInspector } from "../../shared/inspectorProtocol";
+import { modelMessage, previewMessage, streamTensorChunks } from "../../core/models/inspectorStream";
+import { FROM_INSPECTOR_SCHEMA, type FromInspector, type ToInspector } from "../../shared/inspectorProtocol";
 import type { StudioContext } from "../context";
 import { Disposable } from "../disposable";
 import { reportError } from "../errors";
@@ -14,6 +15,10 @@ import { acceptWebviewMessage } from "../../shared/messageSchema";
 const MAX_TENSOR_PAGE = 50_000;
 
 export class InspectorSession extends Disposable {
+  /** Counts "ready" messages: a webview recreated after being hidden starts a new stream. */
+  private readyCount = 0;
+  private closed = false;
+
   constructor(
     private readonly doc: GgufDocument,
     private readonly webview: vscode.Webview,
@@ -25,28 +30,49 @@ export class InspectorSession extends Disposable {
       if (m) void this.handle(m);
     }));
     this._register(doc.onDidChangeFileState((state) => this.post({ type: "fileState", state })));
-    this._register(doc.onDidReload(() => this.sendModel()));
+    this._register(doc.onDidReload(() => void this.sendModel()));
   }
 
   private post(message: ToInspector): void {
     void this.webview.postMessage(message);
   }
 
-  private sendModel(): void {
+  override dispose(): void {
+    this.closed = true;
+    super.dispose();
+  }
+
+  /** After "ready": the preview while the header is still being parsed, then the model and its rows. */
+  private async open(): Promise<void> {
+    const ready = ++this.readyCount;
+    const generation = this.doc.generation;
+    if (!this.doc.settled) {
+      const preview = await this.doc.whenPreview();
+      if (preview && !this.doc.settled && generation === this.doc.generation && ready === this.readyCount) this.post(previewMessage(preview, generation));
+    }
+    await this.doc.whenLoaded();
+    if (generation !== this.doc.generation || ready !== this.readyCount) return; // a reload or a newer webview sends its own
+    await this.sendModel();
+    await this.doc.checkFiles();
+  }
+
+  private async sendModel(): Promise<void> {
     const loaded = this.doc.loaded;
-    if (loaded) this.post({ type: "model", model: loaded.view, firstTensors: tensorColumns(loaded, 0, FIRST_TENSOR_PAGE) });
+    const generation = this.doc.generation;
+    const ready = this.readyCount;
+    if (loaded) this.post(modelMessage(loaded, generation));
     else this.post({ type: "error", error: this.doc.error ?? { code: "unexpected", message: "the file was not read", path: this.doc.uri.fsPath } });
     if (this.doc.fileState !== "present") this.post({ type: "fileState", state: this.doc.fileState });
+    if (!loaded) return;
+    const current = (): boolean => !this.closed && generation === this.doc.generation && ready === this.readyCount;
+    await streamTensorChunks(loaded, generation, (m) => this.webview.postMessage(m), current);
   }
 
   private async handle(m: FromInspector): Promise<void> {
     try {
       switch (m.type) {
         case "ready":
-          await this.doc.whenLoaded();
-          this.sendModel();
-          await this.doc.checkFiles();
-          return;
+          return await this.open();
         case "requestTensors": {
           await this.doc.whenLoaded();
           const loaded = this.doc.loaded;
