@@ -116,9 +116,7 @@ export class ValueDecoder {
   /** The string at pos when its length field and bytes are all in the window, else undefined (pos unchanged). */
   tryStringSync(what: string): string | undefined {
     if (!this.has(8)) return undefined;
-    const o = this.pos - this.w.start;
-    const b = this.w.buf;
-    const len = this.le ? b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296 : b.readUInt32BE(o + 4) + b.readUInt32BE(o) * 4294967296;
+    const len = this.peekLength();
     if (len > this.w.size - this.pos - 8 || !this.has(8 + len)) return undefined; // the slow path reports errors
     return this.stringSync(what);
   }
