@@ -2,7 +2,7 @@
 // (metadata and the first screen of rows), the model, then the remaining rows in chunks.
 import { markOnce, OPEN_MARKS } from "./timing";
 import type { FileState, InspectorErrorInfo, InspectorModel, TensorColumns, ToInspector } from "../../src/shared/inspectorProtocol";
-import { createControl, registerToolkit } from "../ui/toolkit";
+import { createControl } from "../ui/toolkit";
 import { clear, el } from "./dom";
 import { renderExportTab } from "./exportTab";
 import { MetadataTab } from "./metadataTab";
@@ -13,8 +13,6 @@ import { StreamGate, type StreamMessage } from "./streamGate";
 import { TensorTab } from "./tensorTab";
 import { renderTemplateTab } from "./templateTab";
 import "./inspector.css";
-
-registerToolkit();
 
 const state = loadViewState();
 const save = (): void => saveViewState(state);

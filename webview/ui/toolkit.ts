@@ -4,9 +4,6 @@ import {
   provideVSCodeDesignSystem,
   vsCodeButton,
   vsCodeCheckbox,
-  vsCodeDataGrid,
-  vsCodeDataGridCell,
-  vsCodeDataGridRow,
   vsCodeDivider,
   vsCodeDropdown,
   vsCodeOption,
@@ -18,28 +15,33 @@ import {
   vsCodeTextField,
 } from "@vscode/webview-ui-toolkit";
 
-let registered = false;
+/** Each control's registration; a control is registered the first time one is created. */
+const REGISTRATIONS = {
+  button: vsCodeButton,
+  checkbox: vsCodeCheckbox,
+  dropdown: vsCodeDropdown,
+  option: vsCodeOption,
+  panels: vsCodePanels,
+  panelTab: vsCodePanelTab,
+  panelView: vsCodePanelView,
+  progressRing: vsCodeProgressRing,
+  tag: vsCodeTag,
+  textField: vsCodeTextField,
+  divider: vsCodeDivider,
+} as const;
 
-/** Registers the toolkit's web components once per webview. */
-export function registerToolkit(): void {
-  if (registered) return;
-  registered = true;
-  provideVSCodeDesignSystem().register(
-    vsCodeButton(),
-    vsCodeCheckbox(),
-    vsCodeDataGrid(),
-    vsCodeDataGridCell(),
-    vsCodeDataGridRow(),
-    vsCodeDivider(),
-    vsCodeDropdown(),
-    vsCodeOption(),
-    vsCodePanels(),
-    vsCodePanelTab(),
-    vsCodePanelView(),
-    vsCodeProgressRing(),
-    vsCodeTag(),
-    vsCodeTextField(),
-  );
+const registered = new Set<string>();
+
+/**
+ * Controls register on first use (createControl), so a webview pays at start-up only for the ones
+ * its first screen shows. Still exported for webviews that call it at start; it has nothing to do.
+ */
+export function registerToolkit(): void {}
+
+function ensureRegistered(name: ControlName): void {
+  if (registered.has(name)) return;
+  registered.add(name);
+  provideVSCodeDesignSystem().register(REGISTRATIONS[name]());
 }
 
 /** Tag names of the wrapped controls, so webviews never spell the toolkit's prefix themselves. */
@@ -60,6 +62,7 @@ export const Controls = {
 export type ControlName = keyof typeof Controls;
 
 export function createControl(name: ControlName, attrs: Record<string, string> = {}, text?: string): HTMLElement {
+  ensureRegistered(name);
   const el = document.createElement(Controls[name]);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   if (text !== undefined) el.textContent = text;
