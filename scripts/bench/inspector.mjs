@@ -3,9 +3,8 @@
 // not measured). The real webview bundle runs in a page whose acquireVsCodeApi() posts to this
 // Node process, which answers with the real host-side code (see inspectorHosts.mjs), in the same
 // event loop as the page's resource handlers, as the extension host serves its webview.
-// Each input is opened RUNS times by this tree ("current") and by an older commit ("anchor",
-// INSPECTOR_BENCH_ANCHOR, default the commit the issue measured), alternating, so both see the
-// same load. Writes the "## Inspector" section of BENCHMARKS.md and .bench/inspector-results.json.
+// Each input is opened RUNS times by this tree ("current") and by older commits ("anchor <sha>",
+// INSPECTOR_BENCH_ANCHOR), in rotating order, so all see the same load. Writes the "## Inspector" section of BENCHMARKS.md and .bench/inspector-results.json.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -19,13 +18,16 @@ import { writeSyntheticGguf } from "./syntheticGguf.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const benchDir = path.join(root, ".bench");
 const RUNS = Number(process.env.INSPECTOR_BENCH_RUNS ?? 5);
-const ANCHOR = process.env.INSPECTOR_BENCH_ANCHOR ?? "a4e7691";
+// Older commits to open in the same run, comma-separated ("none": this tree only). a4e7691 is what
+// issue 17 measured; 62418f7 is the commit of the figures recorded on 2026-11-23.
+const ANCHORS = (process.env.INSPECTOR_BENCH_ANCHOR ?? "a4e7691,62418f7").split(",").filter((a) => a && a !== "none");
 fs.mkdirSync(benchDir, { recursive: true });
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" / ");
 const loadAtStart = load();
 
 const current = await currentVariant(root, benchDir);
-const variants = ANCHOR === "none" ? [current] : [current, await anchorVariant(root, benchDir, ANCHOR)];
+const variants = [current];
+for (const a of ANCHORS) variants.push(await anchorVariant(root, benchDir, a));
 
 const synthetic = path.join(benchDir, "synthetic-60k-tensors-250k-strings.gguf");
 if (!fs.existsSync(synthetic)) writeSyntheticGguf(synthetic);
@@ -190,7 +192,8 @@ for (const input of inputs) {
   const runs = Object.fromEntries(variants.map((v) => [v.name, []]));
   let keep;
   for (let i = 0; i < RUNS; i++) {
-    for (const v of i % 2 === 0 ? variants : [...variants].reverse()) {
+    // Rotate the order each round, so no code path always runs first (or last) under the same load.
+    for (const v of variants.map((_, k) => variants[(k + i) % variants.length])) {
       const r = await openInspector(v, input.file, { tab: "tensors" });
       runs[v.name].push(r.stages);
       if (v !== current) await r.context.close();
@@ -202,7 +205,11 @@ for (const input of inputs) {
   }
   const filters = input.id === "synthetic" && keep ? await filterCases(keep.page) : [];
   if (keep) await keep.context.close();
-  const search = input.id === "synthetic" ? Object.fromEntries(await Promise.all(variants.map(async (v) => [v.name, await vocabularySearch(v)]))) : undefined;
+  let search;
+  if (input.id === "synthetic") {
+    search = {};
+    for (const v of variants) search[v.name] = await vocabularySearch(v); // one at a time: they would share the CPU
+  }
   const result = { ...input, runs, filters, search, loadBefore, loadAfter: load() };
   results.push(result);
   for (const v of variants) {

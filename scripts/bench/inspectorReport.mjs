@@ -30,43 +30,41 @@ function durations(s) {
 }
 
 export function inspectorSection({ results, variants, runs, bundleBytes, commit, chromium, loadAtStart, loadAtEnd }) {
-  const [current, anchor] = variants;
+  const [current, ...anchors] = variants;
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const lines = [
     "## Inspector",
     "",
     `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; Chromium ${chromium} (headless).`,
-    `Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC. Commit: ${commit}. Command: \`npm run bench:inspector\` (${runs} opens per input and code path, the two paths alternating; medians).`,
-    `Load average (1/5/15 min) at the start: ${loadAtStart}; at the end: ${loadAtEnd}; per input below. The machine is shared by other agents: absolute figures scale with the load, the comparison with the anchor (same run, same load) does not.`,
+    `Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC. Commit: ${commit}. Command: \`npm run bench:inspector\` (${runs} opens per input and code path, in rotating order; medians).`,
+    `Load average (1/5/15 min) at the start: ${loadAtStart}; at the end: ${loadAtEnd}; per input below. The machine is shared by other agents: absolute figures scale with the load, the comparison between code paths (same run, same load) much less.`,
     "",
     "How: the built webview bundle runs in plain headless Chromium (not VS Code); a stub `acquireVsCodeApi` forwards its messages to",
     "the bench process, which answers with the host's own code as `GgufDocument` + `InspectorSession` do, in the same event loop that",
     "serves the page's resources (as the extension host is busy while it parses). *Open* starts where `openCustomDocument` starts",
     "the read; *webview creation* is a new browser context and page (VS Code's own webview start-up is not measured).",
-    anchor ? `Anchor: commit ${anchor.sha}'s inspector (webview bundle and host code), built from \`git archive\` by the bench, same inputs, same run.` : "",
+    anchors.length ? `Anchors: ${anchors.map((a) => a.sha).join(", ")}: those commits' inspectors (webview bundle and host code), built from \`git archive\` by the bench, same inputs, same run. Their webviews have no stage marks, so some of their stages show as –.` : "",
     `Webview bundle (\`dist/webview/inspector.js\`, development build as \`node esbuild.mjs\` makes it): ${(bundleBytes / 1024).toFixed(0)} KiB.`,
     "",
   ];
   for (const r of results) {
-    const cur = r.runs[current.name].map(durations);
-    const anc = anchor ? r.runs[anchor.name].map(durations) : [];
+    const per = variants.map((v) => r.runs[v.name].map(durations));
     lines.push(`### ${r.label} (load ${r.loadBefore} → ${r.loadAfter})`, "");
-    lines.push(`| Stage (ms, median of ${runs}) | ${current.name} | ${anchor ? anchor.name : ""} |`, "| --- | ---: | ---: |");
-    for (const k of Object.keys(cur[0])) lines.push(`| ${k} | ${ms(median(cur.map((d) => d[k])))} | ${ms(median(anc.map((d) => d[k])))} |`);
-    const open = median(r.runs[current.name].map((s) => s.firstFrame));
-    const openAnchor = anchor ? median(r.runs[anchor.name].map((s) => s.firstFrame)) : undefined;
+    lines.push(`| Stage (ms, median of ${runs}) | ${variants.map((v) => v.name).join(" | ")} |`, `| --- |${variants.map(() => " ---: |").join("")}`);
+    for (const k of Object.keys(per[0][0])) lines.push(`| ${k} | ${per.map((d) => ms(median(d.map((x) => x[k])))).join(" | ")} |`);
+    const open = (v) => median(r.runs[v.name].map((s) => s.firstFrame));
     lines.push(
       "",
-      `Open → first table frame: ${ms(open)} ms (min ${ms(Math.min(...r.runs[current.name].map((s) => s.firstFrame)))})` +
-        (openAnchor ? `, anchor ${ms(openAnchor)} ms: ${(open / openAnchor).toFixed(2)}× the anchor's time` : "") +
-        `. Target < ${r.target} ms: ${open < r.target ? "met" : "NOT met"} at this load.`,
+      `Open → first table frame: ${ms(open(current))} ms (min ${ms(Math.min(...r.runs[current.name].map((s) => s.firstFrame)))})` +
+        anchors.map((a) => `; ${a.name}: ${ms(open(a))} ms, so this tree takes ${(open(current) / open(a)).toFixed(2)}× its time`).join("") +
+        `. Target < ${r.target} ms: ${open(current) < r.target ? "met" : "NOT met"} at this load.`,
     );
     if (r.search) {
       const s = r.search[current.name];
-      const a = anchor ? r.search[anchor.name] : undefined;
       lines.push(
         `First vocabulary search (\`tok_12345\` over 250,000 strings, host side, decodes them): ${ms(s.first)} ms` +
-          (a ? ` (anchor ${ms(a.first)} ms)` : "") + `; second search ${ms(s.second)} ms. Target < ${TARGETS.vocabSearch} ms: ${s.first < TARGETS.vocabSearch ? "met" : "NOT met"} at this load.`,
+          anchors.map((a) => ` (${a.name}: ${ms(r.search[a.name].first)} ms)`).join("") +
+          `; second search ${ms(s.second)} ms. Target < ${TARGETS.vocabSearch} ms: ${s.first < TARGETS.vocabSearch ? "met" : "NOT met"} at this load.`,
       );
     }
     lines.push("");

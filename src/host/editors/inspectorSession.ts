@@ -30,7 +30,7 @@ export class InspectorSession extends Disposable {
       if (m) void this.handle(m);
     }));
     this._register(doc.onDidChangeFileState((state) => this.post({ type: "fileState", state })));
-    this._register(doc.onDidReload(() => void this.sendModel()));
+    this._register(doc.onDidReload(() => void this.sendModel().catch((e: unknown) => reportError("GGUF inspector", e, this.ctx.log))));
   }
 
   private post(message: ToInspector): void {
@@ -64,8 +64,13 @@ export class InspectorSession extends Disposable {
     else this.post({ type: "error", error: this.doc.error ?? { code: "unexpected", message: "the file was not read", path: this.doc.uri.fsPath } });
     if (this.doc.fileState !== "present") this.post({ type: "fileState", state: this.doc.fileState });
     if (!loaded) return;
-    const current = (): boolean => !this.closed && generation === this.doc.generation && ready === this.readyCount;
-    await streamTensorChunks(loaded, generation, (m) => this.webview.postMessage(m), current);
+    // A webview disposed between two chunks rejects the post: that ends this stream, quietly.
+    let delivered = true;
+    const send = async (m: ToInspector): Promise<void> => {
+      delivered = await Promise.resolve(this.webview.postMessage(m)).catch(() => false);
+    };
+    const current = (): boolean => delivered && !this.closed && generation === this.doc.generation && ready === this.readyCount;
+    await streamTensorChunks(loaded, generation, send, current);
   }
 
   private async handle(m: FromInspector): Promise<void> {
