@@ -32,11 +32,11 @@ const REGISTRATIONS = {
 
 const registered = new Set<string>();
 
-/**
- * Controls register on first use (createControl), so a webview pays at start-up only for the ones
- * its first screen shows. Still exported for webviews that call it at start; it has nothing to do.
- */
-export function registerToolkit(): void {}
+/** Registers every control up front. Optional: createControl registers each control on first use,
+ * which is what the inspector relies on (its first frame pays only for the controls it shows). */
+export function registerToolkit(): void {
+  for (const name of Object.keys(REGISTRATIONS) as ControlName[]) ensureRegistered(name);
+}
 
 function ensureRegistered(name: ControlName): void {
   if (registered.has(name)) return;
