@@ -12,7 +12,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TOOLS = ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split"];
+// The four llama.cpp tools, and our probe engine (src/core/quant/native), built in the same tree.
+const TOOLS = ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split", "gguf-studio-probe"];
+const ENGINE_SRC = path.join(root, "src", "core", "quant", "native");
+const ENGINE_FILES = ["CMakeLists.txt", "probe-engine.cpp"];
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,7 +102,10 @@ const patches = fs.existsSync(patchDir) ? fs.readdirSync(patchDir).filter((f) =>
 const patchHash = createHash("sha256");
 for (const p of patches) patchHash.update(p).update(fs.readFileSync(path.join(patchDir, p)));
 const patchesSha256 = patchHash.digest("hex").slice(0, 16);
-const stamp = { nodeLlamaCpp: nlcVersion, bundleSha256: bundleHash, patches, patchesSha256, backend, flags: cmakeFlags };
+const engineHash = createHash("sha256");
+for (const f of ENGINE_FILES) engineHash.update(f).update(fs.readFileSync(path.join(ENGINE_SRC, f)));
+const engineSha256 = engineHash.digest("hex").slice(0, 16);
+const stamp = { nodeLlamaCpp: nlcVersion, bundleSha256: bundleHash, patches, patchesSha256, engineSha256, backend, flags: cmakeFlags };
 const outDir = path.join(root, "bin", `${process.platform}-${process.arch}-${backend}`);
 const stampFile = path.join(outDir, "build-stamp.json");
 const exe = (t) => (process.platform === "win32" ? `${t}.exe` : t);
@@ -130,6 +136,15 @@ if (!fs.existsSync(patchMarker) || fs.readFileSync(patchMarker, "utf8") !== patc
   run("git", ["-C", src, "checkout", "--quiet", "--", "."]);
   for (const p of patches) run("git", ["-C", src, "apply", path.join(patchDir, p)]);
   fs.writeFileSync(patchMarker, patchesSha256);
+}
+// The probe engine joins the tree as tools/gguf-studio-probe (copied, so the bundle stays pristine
+// apart from the patches; the add_subdirectory line is re-added after every checkout).
+const engineDir = path.join(src, "tools", "gguf-studio-probe");
+fs.mkdirSync(engineDir, { recursive: true });
+for (const f of ENGINE_FILES) fs.copyFileSync(path.join(ENGINE_SRC, f), path.join(engineDir, f));
+const toolsCmake = path.join(src, "tools", "CMakeLists.txt");
+if (!fs.readFileSync(toolsCmake, "utf8").includes("add_subdirectory(gguf-studio-probe)")) {
+  fs.appendFileSync(toolsCmake, "\nadd_subdirectory(gguf-studio-probe)\n");
 }
 const buildDir = path.join(work, `build-${backend}`);
 const started = Date.now();

@@ -15,8 +15,8 @@ import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quant
 import { serializeRecipe } from "../../core/quant/recipeParse";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
 
-const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "refine-rounds", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work"];
-const SWITCHES = ["json", "overwrite"];
+const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "refine-rounds", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work", "design", "top-k"];
+const SWITCHES = ["json", "overwrite", "no-engine"];
 const CACHE_CAP_BYTES = 64 * 1024 ** 3;
 /** fillUnmeasured gives groups with nothing to borrow from this value; a sum of them is no prediction. */
 const UNMEASURED_KLD = Number.MAX_SAFE_INTEGER / 2;
@@ -42,7 +42,13 @@ export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quan
     `evaluations ${r.evaluations} probes (${r.newEvaluations} new this run), ${r.refinement.evaluations} in-context, ${r.compared.length} verification${r.compared.length === 1 ? "" : "s"}`,
     ...(r.refinement.predictionHeld ? [`refinement  not needed: the chosen recipe read ${r.refinement.measuredKld.toFixed(6)} on the probe text, as predicted`] : []),
     ...r.refinement.rounds.map((x) => `refinement  round ${x.round}: probe KLD ${x.fromKld.toFixed(6)} → ${x.toKld?.toFixed(6) ?? "not measured"}, ${x.changedGroups} group${x.changedGroups === 1 ? "" : "s"} changed, ${x.accepted ? "kept" : "not kept"}`),
-    `wall time   ${(wallMs / 1000).toFixed(1)} s (probes ${(r.probeWallMs / 1000).toFixed(1)} s, refinement ${(r.refinement.wallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s)`,
+    ...(r.refinement.kindFactors && Object.keys(r.refinement.kindFactors).length > 0
+      ? [`refinement  in-context factor per kind: ${Object.entries(r.refinement.kindFactors).map(([k, f]) => `${k} ×${f.toFixed(2)}`).join(", ")}; re-solved choice ${r.refinement.predictionHeld ? "not kept" : "kept"}`]
+      : []),
+    ...(r.fit ? [`proxy check  reference type ${r.fit.referenceType}; leave-one-out |log error| median ${r.fit.check.medianAbsLogError.toFixed(2)}, worst ${r.fit.check.worstAbsLogError.toFixed(2)} (${r.fit.check.readings} readings)`] : []),
+    `design      ${r.design === "files" ? "files (llama-quantize + llama-perplexity per probe)" : `${r.design}, probe engine`}: ${r.costs.probesPlanned} probes planned`,
+    `costs       model load ${(r.costs.loadMs / 1000).toFixed(1)} s + base pass ${(r.costs.baseMs / 1000).toFixed(1)} s, probes ${(r.probeWallMs / 1000).toFixed(1)} s (median ${(r.costs.medianProbeMs / 1000).toFixed(2)} s each), refinement ${(r.refinement.wallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s`,
+    `wall time   ${(wallMs / 1000).toFixed(1)} s`,
   ].join("\n") + "\n";
 }
 
@@ -59,6 +65,10 @@ Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
 --calib F         text the sensitivity probes measure on (keep it apart from --eval)
 --eval F          held-out text for the final KLD evaluation
 --imatrix F       importance matrix for every quantization (adds IQ types to the candidates)
+--design D        sparse (default: every group at one type, each type on two groups, the rest from the
+                  weight-error proxy: at most G + 2·T + 10 evaluations) or grid (every group at every type)
+--no-engine       probe with llama-quantize + llama-perplexity files instead of the probe engine (slow)
+--top-k K         base log-probabilities the probe engine keeps per token (default 64)
 --max-evals N     stop after N new evaluations, probes and refinement together (unmeasured groups are estimated)
 --max-seconds S   stop probing and refining after S seconds
 --refine-rounds N rounds of in-context refinement on --calib (default 2; 0: the additive choice as is)
@@ -69,7 +79,7 @@ Writes RECIPE.quant.json and the verified quant next to it (RECIPE.gguf).
 --ngl N           GPU layers (default: all on CUDA/Metal tools, else 0)
 --gpu auto|cpu|gpu  offload policy when --ngl is not given (default auto)
 --work DIR        measurements cache and base logits, kept between runs (default ${defaultWorkDir()})
---tools DIR       folder holding llama-quantize and llama-perplexity
+--tools DIR       folder holding llama-quantize, llama-perplexity and gguf-studio-probe
 --overwrite       replace an existing RECIPE.quant.json and its .gguf (without it they are refused up front)
 --json            print the result as JSON
 
@@ -135,6 +145,10 @@ export const recipeCommand: CliCommand = {
     if (!quantize || !perplexity) {
       throw new Error(`${!quantize ? "llama-quantize" : "llama-perplexity"} not found${location.settingProblem ? ` (${location.settingProblem})` : ""}; pass --tools DIR or run npm run build:native`);
     }
+    const design = one("design") ?? "sparse";
+    if (design !== "sparse" && design !== "grid") throw new CliUsageError(`--design must be sparse or grid, got "${design}"`);
+    const engine = flags.has("no-engine") ? undefined : location.found["gguf-studio-probe"];
+    if (!engine && !flags.has("no-engine")) io.err("note: gguf-studio-probe not found (npm run build:native builds it); probing with llama-quantize + llama-perplexity files, which is much slower\n");
     const work = one("work") ?? defaultWorkDir();
     const started = Date.now();
     let lastPhase = "";
@@ -147,10 +161,12 @@ export const recipeCommand: CliCommand = {
         maxEvaluations, maxMs: maxSecondsText !== undefined ? Number(maxSecondsText) * 1000 : undefined,
         workDir: path.join(work, "optimizer"), cache: new LogitsCache(path.join(work, "logits"), CACHE_CAP_BYTES),
         threads: int("threads"), gpuLayers: resolveGpuLayers(gpu, perplexity.backend, int("ngl")), signal: io.signal,
+        ...(engine ? { engine: engine.path, design, topK: int("top-k") } : {}),
         onProgress: (p) => {
           if (p.phase !== lastPhase && p.phase === "verify") io.err("probes done; verifying\n");
           lastPhase = p.phase;
-          io.err(`${p.phase} ${p.done}/${p.total}: ${p.message} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+          const rate = p.rate ? `, ${p.rate.toFixed(2)} probes/s, ETA ${Math.ceil((p.etaMs ?? 0) / 1000)} s` : "";
+          io.err(`${p.phase} ${p.done}/${p.total}: ${p.message} (${((Date.now() - started) / 1000).toFixed(0)} s${rate})\n`);
         },
       });
     } catch (e) {
@@ -186,6 +202,7 @@ export const recipeCommand: CliCommand = {
         evaluations: result.evaluations, newEvaluations: result.newEvaluations, compared: result.compared,
         refinement: { evaluations: result.refinement.evaluations, probeTextKld: result.refinement.measuredKld, predictionHeld: result.refinement.predictionHeld, rounds: result.refinement.rounds },
         probeWallMs: result.probeWallMs, verifyWallMs: result.verifyWallMs, wallMs, measurementsFile: result.measurementsFile, grouping: result.grouping,
+        design: result.design, costs: result.costs, kindFactors: result.refinement.kindFactors ?? null, fit: result.fit ?? null,
       }, null, 2) + "\n");
     } else {
       io.out(formatOptimizeResult(result, out, quantOut, wallMs));

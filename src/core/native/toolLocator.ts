@@ -6,7 +6,8 @@ import path from "node:path";
 import { runTool, ToolFailedError } from "./toolRunner";
 import { absolutePathEntries } from "./childEnv";
 
-export const NATIVE_TOOLS = ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split"] as const;
+/** llama.cpp's tools, and the optimizer's probe engine built beside them from the same source. */
+export const NATIVE_TOOLS = ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split", "gguf-studio-probe"] as const;
 export type NativeToolName = (typeof NATIVE_TOOLS)[number];
 
 export type ToolSource = "setting" | "bundled" | "path";

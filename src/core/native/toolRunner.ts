@@ -34,6 +34,11 @@ export interface ToolRunOptions {
   readonly outputs?: readonly string[];
   /** Milliseconds between SIGTERM and SIGKILL on cancel. Default 2000. */
   readonly killGraceMs?: number;
+  /**
+   * For request/response tools (the probe engine): called once with the child's stdin; without it
+   * stdin is closed. Closing the stream tells such a tool to finish.
+   */
+  readonly onStdin?: (stdin: NodeJS.WritableStream) => void;
 }
 
 export interface ToolRunResult {
@@ -143,9 +148,14 @@ export function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
       cwd: options.cwd,
       env: childProcessEnv(options.env ?? process.env),
       shell: false,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.onStdin ? "pipe" : "ignore", "pipe", "pipe"],
       windowsHide: true,
     });
+    if (options.onStdin && child.stdin) {
+      // A tool that dies mid-request makes writes fail with EPIPE: the exit reports it, not this.
+      child.stdin.on("error", () => undefined);
+      options.onStdin(child.stdin);
+    }
 
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -174,8 +184,8 @@ export function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
       );
     const out = handle("stdout", stdoutTail);
     const err = handle("stderr", stderrTail);
-    child.stdout.on("data", (c: Buffer) => out.write(c));
-    child.stderr.on("data", (c: Buffer) => err.write(c));
+    child.stdout?.on("data", (c: Buffer) => out.write(c));
+    child.stderr?.on("data", (c: Buffer) => err.write(c));
 
     let spawnError: Error | undefined;
     child.on("error", (e) => {

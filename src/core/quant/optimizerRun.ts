@@ -5,17 +5,18 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomically } from "../atomicWrite";
-import { ggmlTypeByName, ggmlTypeName } from "../gguf/ggmlTypes";
+import { ggmlTypeByName } from "../gguf/ggmlTypes";
 import { fileFingerprint } from "../eval/fileFingerprint";
-import { ensureBaseLogits, runKldForQuant, type ToolRunFn } from "../eval/kldJob";
+import { ensureBaseLogits, type ToolRunFn } from "../eval/kldJob";
 import type { LogitsCache } from "../eval/logitsCache";
 import { readGgufModel } from "../gguf/splitSet";
-import { runTool, ToolCancelledError } from "../native/toolRunner";
 import {
-  BudgetError, candidateTypes, chooseTypes, fitSensitivity, groupTensors, recipeFromChoice, type Budget, type Choice, type Sensitivity, type TensorGroup,
+  BudgetError, candidateTypes, groupTensors, recipeFromChoice, type Budget, type Choice, type TensorGroup,
 } from "./optimizer";
-import { refineChoice, type RefineRound } from "./optimizerRefine";
-import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
+import type { RefineRound } from "./optimizerRefine";
+import { measureByEngine, measureByFiles, quantizeAndMeasure, type MeasureContext } from "./optimizerFileRun";
+import type { ProbeDesign } from "./optimizerEngineRun";
+import { sparseProbeCount, type SparseFit } from "./optimizerSparse";
 import { estimateOutputFileBytes, loadRecipeModel, resolveForModel, type RecipeModel } from "./recipeFile";
 import { buildStartingRecipe } from "./recipeStarts";
 import type { QuantRecipe } from "./recipeTypes";
@@ -25,6 +26,9 @@ export interface OptimizeProgress {
   readonly done: number;
   readonly total: number;
   readonly message: string;
+  /** Evaluations per second in this run, and the time left for this phase at that rate. */
+  readonly rate?: number;
+  readonly etaMs?: number;
 }
 
 export interface OptimizeOptions {
@@ -59,6 +63,15 @@ export interface OptimizeOptions {
   readonly sensitivityModel?: "rank-one" | "raw";
   /** Rounds of in-context refinement on the probe text when the prediction missed (optimizerRefine.ts). Default 2; 0: never. */
   readonly refineRounds?: number;
+  /**
+   * gguf-studio-probe: when given, probes are in-memory evaluations in one loaded model (no model
+   * rewrite or reload per probe); without it, every probe runs llama-quantize + llama-perplexity.
+   */
+  readonly engine?: string;
+  /** With the engine: "sparse" (default; G + 2·T + 10 evaluations) or "grid" (every group at every type). */
+  readonly design?: ProbeDesign;
+  /** Base log-probabilities the engine keeps per scored token (default 64). */
+  readonly topK?: number;
   /** Folder for the measurement cache, probe files and the verified quant. */
   readonly workDir: string;
   readonly cache: LogitsCache;
@@ -100,10 +113,17 @@ export interface OptimizeResult {
     readonly additiveChoice: Choice; readonly rounds: readonly RefineRound[]; readonly evaluations: number; readonly wallMs: number;
     /** Probe-text KLD of the additive choice measured whole, and whether it agreed with the prediction (then no round ran). */
     readonly measuredKld: number; readonly predictionHeld: boolean;
+    /** Engine path: in-context factor per tensor kind. */
+    readonly kindFactors?: Readonly<Record<string, number>>;
   };
   readonly verifyWallMs: number;
   readonly measurementsFile: string;
   readonly grouping: "layer×kind";
+  readonly design: ProbeDesign | "files";
+  /** Where the time went: model load and base pass (engine), probes, refinement, verification. */
+  readonly costs: { readonly loadMs: number; readonly baseMs: number; readonly probeWallMs: number; readonly medianProbeMs: number; readonly probesPlanned: number; readonly refineWallMs: number; readonly verifyWallMs: number };
+  /** Sparse design: the proxy's per-type corrections and its leave-one-out check. */
+  readonly fit?: { readonly referenceType?: string; readonly typeCorrection: Readonly<Record<string, number>>; readonly check: SparseFit["check"] };
 }
 
 async function writeJson(file: string, data: unknown): Promise<void> {
@@ -116,15 +136,6 @@ export function budgetToBytes(budget: Budget, model: RecipeModel): number {
   return Math.floor((budget.bitsPerWeight * elements) / 8) + model.headerBytes;
 }
 
-async function quantizeWith(o: OptimizeOptions, model: RecipeModel, recipe: QuantRecipe, out: string, tag: string): Promise<number> {
-  const resolution = resolveForModel(recipe, model);
-  const written = await writeCompiledRecipe(compileRecipe(recipe, resolution), path.join(o.workDir, `${tag}.tensor-types.txt`));
-  const args = [...written.extraArgs, ...(o.imatrix ? ["--imatrix", o.imatrix] : []), model.path, out, written.ftype];
-  if (o.threads) args.push(String(o.threads));
-  await (o.run ?? runTool)({ executable: o.quantize, args, signal: o.signal, outputs: [out], onLine: o.onLine });
-  return estimateOutputFileBytes(model, resolution);
-}
-
 export interface OptimizationPlan {
   readonly model: RecipeModel;
   readonly groups: readonly TensorGroup[];
@@ -133,15 +144,18 @@ export interface OptimizationPlan {
   readonly fixedBytes: number;
   /** Candidate types probed for this budget. */
   readonly types: readonly string[];
-  /** Probe evaluations a run from scratch makes (groups × types they may take). */
+  /** Probe evaluations a run from scratch makes for the design (grid/files: groups × types they may take). */
   readonly probes: number;
+  /** The budget's average bits per weight over quantizable tensors. */
+  readonly averageBpw: number;
+  readonly design: ProbeDesign | "files";
 }
 
 /**
  * Groups, candidate types and the probe count for a budget, before anything runs; throws
  * BudgetError when the budget is below the model's smallest size with these types.
  */
-export function planOptimization(model: RecipeModel, budget: Budget, o: { readonly imatrixCoverage?: ReadonlySet<string>; readonly hasImatrix?: boolean; readonly candidateTypes?: readonly string[] } = {}): OptimizationPlan {
+export function planOptimization(model: RecipeModel, budget: Budget, o: { readonly imatrixCoverage?: ReadonlySet<string>; readonly hasImatrix?: boolean; readonly candidateTypes?: readonly string[]; readonly design?: ProbeDesign | "files" } = {}): OptimizationPlan {
   const groups = groupTensors(model.tensors);
   const budgetBytes = budgetToBytes(budget, model);
   const allTypes = [...(o.candidateTypes ?? candidateTypes(o.hasImatrix ?? o.imatrixCoverage !== undefined))];
@@ -155,10 +169,16 @@ export function planOptimization(model: RecipeModel, budget: Budget, o: { readon
     .reduce((s, t) => s + Math.ceil(t.bytes / model.alignment) * model.alignment, 0) + quantizable.length * model.alignment;
   // Probe only types that a solution near this budget can use: bits per weight within a bracket
   // around the budget's average (measurements outside it would never be picked).
+  // The sparse design measures types through the weight-error proxy, so it keeps the whole ladder
+  // (e.g. Q8_0 for small attention tensors at a 3-bit budget, as llama.cpp's own MoE mixes do).
   const quantElements = quantizable.reduce((s, t) => s + t.elementCount, 0);
-  const types = o.candidateTypes ? allTypes : bracketTypes(allTypes, ((budgetBytes - fixedBytes) * 8) / quantElements);
-  const probes = groups.reduce((n, g) => n + types.filter((t) => allowedType(g, t, o.imatrixCoverage)).length, 0);
-  return { model, groups, budgetBytes, fixedBytes, types, probes };
+  const averageBpw = ((budgetBytes - fixedBytes) * 8) / quantElements;
+  const design = o.design ?? "files";
+  const types = o.candidateTypes || design === "sparse" ? allTypes : bracketTypes(allTypes, averageBpw);
+  const probes = design === "sparse"
+    ? sparseProbeCount(groups.length, types.length)
+    : groups.reduce((n, g) => n + types.filter((t) => allowedType(g, t, o.imatrixCoverage)).length, 0);
+  return { model, groups, budgetBytes, fixedBytes, types, probes, averageBpw, design };
 }
 
 export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult> {
@@ -166,101 +186,46 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const model = await loadRecipeModel(o.basePath);
   const covered = o.imatrix ? await imatrixCoverage(o.imatrix) : undefined;
   // Checks the budget before spending any time.
-  const { groups, budgetBytes, fixedBytes: fixed, types } = planOptimization(model, o.budget, { imatrixCoverage: covered, hasImatrix: o.imatrix !== undefined, candidateTypes: o.candidateTypes });
+  const design: ProbeDesign | "files" = o.engine ? (o.design ?? "sparse") : "files";
+  const { groups, budgetBytes, fixedBytes: fixed, types, averageBpw } = planOptimization(model, o.budget, { imatrixCoverage: covered, hasImatrix: o.imatrix !== undefined, candidateTypes: o.candidateTypes, design });
   const ctx = o.contextSize ?? 256;
   const probeChunks = o.probeChunks ?? 12;
   const baseFingerprint = await fileFingerprint(o.basePath);
   const probeText = o.probeTextPath ?? o.evalPath;
   const evalFingerprint = await fileFingerprint(probeText);
   const imatrixFp = o.imatrix ? await fileFingerprint(o.imatrix) : null;
-  const measurementsFile = path.join(o.workDir, `measurements-${baseFingerprint.slice(-12)}-${evalFingerprint.slice(-8)}-${ctx}x${probeChunks}${imatrixFp ? `-im${imatrixFp.slice(-8)}` : ""}.json`);
+  // Engine readings (in-memory quantization, top-k KLD) are kept apart from file-path readings.
+  const method = o.engine ? `-engine-k${o.topK ?? 64}` : "";
+  const measurementsFile = path.join(o.workDir, `measurements-${baseFingerprint.slice(-12)}-${evalFingerprint.slice(-8)}-${ctx}x${probeChunks}${imatrixFp ? `-im${imatrixFp.slice(-8)}` : ""}${method}.json`);
   let state: MeasurementsFile;
   try {
     state = JSON.parse(await fs.promises.readFile(measurementsFile, "utf8")) as MeasurementsFile;
   } catch {
     state = { version: 1, baseFingerprint, evalFingerprint, contextSize: ctx, probeChunks, imatrix: imatrixFp, measurements: {}, evaluations: 0, wallMs: 0 };
   }
-  const measurements = state.measurements;
+  const resumedEvaluations = Object.values(state.measurements).reduce((n, c) => n + Object.keys(c).length, 0);
   const base = await readGgufModel(o.basePath);
   const warnings: string[] = [];
-  const probeLogits = await ensureBaseLogits(
-    { perplexity: o.perplexity, toolVersion: "", basePath: o.basePath, quants: [], evalPath: probeText, contextSize: ctx, chunks: probeChunks,
-      threads: o.threads, gpuLayers: o.gpuLayers, cache: o.cache, signal: o.signal, run: o.run, onLine: o.onLine }, base, warnings);
-
-  // Everything else stays at the source precision, so a probe isolates one group's error.
-  const sourceType = ggmlTypeName(groups[0]?.tensors[0]?.ggmlType ?? 1);
-  const todo: { g: TensorGroup; t: string }[] = [];
-  for (const g of groups) for (const t of types) if (allowedType(g, t, covered) && measurements[g.id]?.[t] === undefined) todo.push({ g, t });
-  const total = groups.length * types.length;
-  let done = total - todo.length;
-  let newEvaluations = 0;
   const started = Date.now();
   /** The measurement budget (evaluations or time), shared by the probes and the refinement. */
   const withinBudget = (evaluationsMade: number) =>
     (o.maxEvaluations === undefined || evaluationsMade < o.maxEvaluations) && (o.maxMs === undefined || Date.now() - started < o.maxMs);
-  /** Quantizes `recipe` to `out` and measures its KLD against `logitsFile`: one evaluation of any phase. */
-  const quantizeAndMeasure = async (recipe: QuantRecipe, out: string, tag: string, logitsFile: string) => {
-    const fileBytes = await quantizeWith(o, model, recipe, out, tag);
-    const { parsed } = await runKldForQuant(
-      { perplexity: o.perplexity, contextSize: ctx, threads: o.threads, gpuLayers: o.gpuLayers, signal: o.signal, run: o.run, onLine: o.onLine },
-      out, logitsFile);
-    return { fileBytes, parsed };
+  const store = { state };
+  const mctx: MeasureContext = {
+    groups, types, tensorBudgetBytes: budgetBytes - fixed, covered, store, withinBudget, ctx, probeChunks, probeText,
+    save: () => writeJson(measurementsFile, store.state), // after every probe: a cancel or kill keeps what was measured
   };
-  const probeFile = path.join(o.workDir, "probe.gguf");
-  try {
-    for (const { g, t } of todo) {
-      if (o.signal?.aborted) throw new ToolCancelledError(o.quantize);
-      if (!withinBudget(newEvaluations)) break;
-      o.onProgress?.({ phase: "probe", done, total, message: `${g.id} at ${t}` });
-      const probe: QuantRecipe = { version: 1, baseType: t, rules: [{ pattern: ".", type: sourceType }, { pattern: g.pattern, type: t }] };
-      const t0 = Date.now();
-      const { parsed } = await quantizeAndMeasure(probe, probeFile, "probe", probeLogits.file);
-      measurements[g.id] = { ...(measurements[g.id] ?? {}), [t]: parsed.summary.meanKld?.value ?? 0 };
-      state = { ...state, measurements, evaluations: state.evaluations + 1, wallMs: state.wallMs + (Date.now() - t0) };
-      newEvaluations++;
-      done++;
-      await writeJson(measurementsFile, state); // after every probe: a cancel keeps what was measured
-    }
-  } finally {
-    await fs.promises.rm(probeFile, { force: true });
-  }
-  const probeWallMs = Date.now() - started;
-  fillUnmeasured(groups, types, measurements);
-
-  const readings: Sensitivity = new Map(groups.map((g) => [g.id, new Map(Object.entries(measurements[g.id] ?? {}).filter(([t]) => allowedType(g, t, covered)))]));
-  const sensitivityModel = o.sensitivityModel ?? "rank-one";
-  const sens = sensitivityModel === "raw" ? readings : fitSensitivity(readings);
-  const additiveChoice = chooseTypes(groups, types, sens, budgetBytes - fixed, 0);
-
-  // Refine in context on the probe text, within what is left of the measurement budget.
-  const rStart = Date.now();
-  const refineFile = path.join(o.workDir, "refine.gguf");
-  const rounds = o.refineRounds ?? 2;
-  let refineCount = 0;
-  const refinement = await (async () => {
-    try {
-      return await refineChoice({
-        groups, types, sens, budgetBytes: budgetBytes - fixed, initial: additiveChoice, sourceType, rounds,
-        mayEvaluate: () => withinBudget(newEvaluations + refineCount),
-        measure: async (typeOf) => {
-          if (o.signal?.aborted) throw new ToolCancelledError(o.quantize);
-          refineCount++;
-          o.onProgress?.({ phase: "refine", done: refineCount, total: rounds * (groups.length + 1) + 1, message: "measuring groups in the context of the chosen recipe" });
-          const recipe = recipeFromChoice(groups, { types: typeOf, bytes: 0, predictedKld: 0 }, "refine", {});
-          const { parsed } = await quantizeAndMeasure(recipe, refineFile, "refine", probeLogits.file);
-          return parsed.summary.meanKld?.value ?? Infinity;
-        },
-      });
-    } finally {
-      await fs.promises.rm(refineFile, { force: true });
-    }
-  })();
-  const choice = refinement.choice;
+  const engine = o.engine;
+  const measured = engine
+    ? await measureByEngine({ ...o, engine }, { ...mctx, averageBpw, allowed: (g, t) => allowedType(g, t, covered) })
+    : await measureByFiles(o, { ...mctx, model, base, warnings });
+  state = store.state;
+  const { choice, additiveChoice } = measured;
   const optimized = recipeFromChoice(groups, choice, `Optimized for ${budgetBytes} bytes`, {
     tool: "gguf-studio optimizer", budgetBytes, predictedKld: choice.predictedKld, evaluations: state.evaluations,
-    probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types, sensitivityModel,
+    probeChunks, contextSize: ctx, measurements: path.basename(measurementsFile), grouping: "layer×kind", candidates: types, design,
     probeText: path.basename(probeText), evalText: path.basename(o.evalPath),
-    refinement: { evaluations: refinement.evaluations, predictionHeld: refinement.predictionHeld, rounds: refinement.rounds },
+    refinement: measured.refinementNote,
   });
 
   // Verify with a real quantization and a longer KLD evaluation.
@@ -270,14 +235,15 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
       threads: o.threads, gpuLayers: o.gpuLayers, cache: o.cache, signal: o.signal, run: o.run, onLine: o.onLine }, base, warnings);
   const evaluate = async (recipe: QuantRecipe, tag: string) => {
     const out = path.join(o.workDir, `${tag}.gguf`);
-    return { recipe, out, ...(await quantizeAndMeasure(recipe, out, tag, verifyLogits.file)) };
+    return { recipe, out, ...(await quantizeAndMeasure(o, model, recipe, out, tag, verifyLogits.file, ctx)) };
   };
   o.onProgress?.({ phase: "verify", done: 0, total: 2, message: "quantizing and evaluating the optimized recipe" });
   const candidates = [await evaluate(optimized, "optimized")];
   // Prediction missed badly (interactions): compare with the Unsloth-style start that fits, keep the best.
-  const predicted = choice.predictedKld;
-  const measured = candidates[0].parsed.summary.meanKld?.value ?? Infinity;
-  if (measured > predicted * 1.5) {
+  // With the engine, the in-context probe-text reading of the whole recipe is the better prediction.
+  const predicted = engine && Number.isFinite(measured.inContextKld) ? measured.inContextKld : choice.predictedKld;
+  const verifiedKld = candidates[0].parsed.summary.meanKld?.value ?? Infinity;
+  if (verifiedKld > predicted * 1.5) {
     const fallback = largestFittingStart(model, budgetBytes, o.imatrix !== undefined);
     if (fallback) {
       o.onProgress?.({ phase: "verify", done: 1, total: 2, message: "prediction missed: comparing with the dynamic starting point" });
@@ -295,12 +261,14 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
       ...(best.parsed.summary.kld99_9 !== undefined ? { kld99_9: best.parsed.summary.kld99_9 } : {}),
     },
     compared: candidates.map((c) => ({ name: c.recipe.name ?? "", fileBytes: c.fileBytes, meanKld: c.parsed.summary.meanKld?.value ?? NaN })),
-    evaluations: state.evaluations, newEvaluations, probeWallMs,
+    evaluations: Math.max(state.evaluations, resumedEvaluations), newEvaluations: measured.newEvaluations, probeWallMs: measured.costs.probeWallMs,
     refinement: {
-      additiveChoice, rounds: refinement.rounds, evaluations: refinement.evaluations, wallMs: vStart - rStart,
-      measuredKld: refinement.rounds[0]?.fromKld ?? refinement.probeKld, predictionHeld: refinement.predictionHeld,
+      additiveChoice, rounds: measured.rounds, evaluations: measured.refineEvaluations, wallMs: measured.costs.refineWallMs,
+      measuredKld: measured.inContextKld, predictionHeld: measured.predictionHeld, ...(measured.kindFactors ? { kindFactors: measured.kindFactors } : {}),
     },
-    verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind",
+    verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind", design,
+    costs: { ...measured.costs, probesPlanned: measured.probesPlanned, verifyWallMs: Date.now() - vStart },
+    ...(measured.fit ? { fit: { referenceType: measured.referenceType, typeCorrection: Object.fromEntries(measured.fit.typeCorrection), check: measured.fit.check } } : {}),
   };
 }
 

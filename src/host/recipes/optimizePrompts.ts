@@ -20,11 +20,19 @@ export async function askImatrix(): Promise<string | null | undefined> {
   return file?.[0]?.fsPath;
 }
 
+/** What the probe count is made of, for the chosen design. */
+function designText(plan: OptimizationPlan): string {
+  const g = plan.groups.length;
+  const t = plan.types.length;
+  if (plan.design === "sparse") return `probe engine: ${g} groups at one type + each of ${t - 1} other types on 2 groups + ≤10 in context (types ${plan.types.join(", ")})`;
+  return `${plan.design === "grid" ? "probe engine" : "llama-quantize + llama-perplexity per probe"}: ${g} tensor groups × ${plan.types.join(", ")}`;
+}
+
 /** The limit on measurements; `{}` means measure everything the plan needs. */
 export async function askMeasurementBudget(plan: OptimizationPlan): Promise<{ maxEvaluations?: number; maxMs?: number } | undefined> {
   const picked = await vscode.window.showQuickPick(
     [
-      { label: `All ${plan.probes} probes`, description: "no limit", detail: `${plan.groups.length} tensor groups × ${plan.types.join(", ")}; cached, so a rerun resumes`, value: "all" as const },
+      { label: `All ${plan.probes} probes`, description: "no limit", detail: `${designText(plan)}; cached, so a rerun resumes`, value: "all" as const },
       { label: "At most N evaluations…", detail: "groups left unmeasured borrow estimates from measured ones of the same kind", value: "evals" as const },
       { label: "At most N minutes…", detail: "probing and refinement stop at the limit; the result is still verified", value: "minutes" as const },
     ],

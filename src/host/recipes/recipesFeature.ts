@@ -97,6 +97,7 @@ export interface OptimizeArgs {
   readonly probeChunks?: number;
   readonly verifyChunks?: number;
   readonly candidateTypes?: readonly string[];
+  readonly design?: "sparse" | "grid";
 }
 
 async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResult | undefined> {
@@ -127,7 +128,10 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
     const imatrix = args.imatrix !== undefined ? args.imatrix : await askImatrix();
     if (imatrix === undefined) return undefined;
     // The plan checks the budget now, before any tool runs, and sizes the measurement step.
-    const plan = planOptimization(await loadRecipeModel(modelPath), budget, { hasImatrix: imatrix !== null, candidateTypes: args.candidateTypes });
+    // With the probe engine the sparse design runs (G + 2·T + 10 in-memory evaluations); without it, file probes.
+    const engine = ctx.tools.locate().found["gguf-studio-probe"];
+    const design = engine ? (args.design ?? "sparse") : "files";
+    const plan = planOptimization(await loadRecipeModel(modelPath), budget, { hasImatrix: imatrix !== null, candidateTypes: args.candidateTypes, design });
     const limits = args.maxEvaluations !== undefined || args.maxMinutes !== undefined
       ? { maxEvaluations: args.maxEvaluations, maxMs: args.maxMinutes !== undefined ? args.maxMinutes * 60_000 : undefined }
       : await askMeasurementBudget(plan);
@@ -151,11 +155,13 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
             ...(imatrix ? { imatrix } : {}),
             probeChunks: args.probeChunks, verifyChunks: args.verifyChunks, maxEvaluations: limits.maxEvaluations, maxMs: limits.maxMs,
             ...(args.candidateTypes ? { candidateTypes: args.candidateTypes } : {}),
+            ...(engine && design !== "files" ? { engine: engine.path, design } : {}),
             workDir: path.join(ctx.storageDir, "optimizer"), cache: new LogitsCache(kldCacheDir(ctx), ctx.config.kldCacheMaxGiB * 1024 ** 3),
             threads: ctx.config.threads || undefined, gpuLayers, signal: sig.signal, run: hostToolRun(ctx, token),
             onProgress: (p) => {
               const pct = (p.done / Math.max(1, p.total)) * 100;
-              progress.report({ message: `${p.phase}: ${p.message} (${p.done}/${p.total})`, increment: Math.max(0, pct - last) });
+              const rate = p.rate ? ` · ${p.rate.toFixed(2)} probes/s, about ${formatEta(p.etaMs ?? 0)} left` : "";
+              progress.report({ message: `${p.phase}: ${p.message} (${p.done}/${p.total}${rate})`, increment: Math.max(0, pct - last) });
               last = pct;
             },
           });
@@ -170,7 +176,7 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
     const version = (await probeToolVersion(perplexity.path)).version;
     await evaluateAndStore(ctx, { base: modelPath, quants: [{ path: quantOut, label: path.basename(out, ".quant.json"), origin: "optimizer", recipePath: out }], evalText, chunks: args.verifyChunks ?? 24, contextSize: 256, toolVersion: version });
     void vscode.window.showInformationMessage(
-      `Recipe saved: ${path.basename(out)} — ${result.verified.fileBytes} bytes (budget ${result.budgetBytes}), mean KLD ${result.verified.meanKld.toFixed(5)} (predicted ${result.predictedKld.toFixed(5)}), ${result.evaluations} probe and ${result.refinement.evaluations} in-context evaluations.`,
+      `Recipe saved: ${path.basename(out)} — ${result.verified.fileBytes} bytes (budget ${result.budgetBytes}), mean KLD ${result.verified.meanKld.toFixed(5)} (predicted ${result.predictedKld.toFixed(5)}), ${result.evaluations} probe and ${result.refinement.evaluations} in-context evaluations. ${formatCosts(result)}`,
       "Open Recipe", "Open Chart",
     ).then((a) => {
       if (a === "Open Recipe") void RecipeEditorPanel.show(ctx, out, modelPath);
@@ -181,6 +187,18 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
     await reportError("Find recipe for size", e, ctx.log);
     return undefined;
   }
+}
+
+function formatEta(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  return s < 90 ? `${s} s` : `${Math.ceil(s / 60)} min`;
+}
+
+/** Where the time went, as the notification states it. */
+function formatCosts(r: OptimizeResult): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const load = r.design === "files" ? "" : `model load ${s(r.costs.loadMs + r.costs.baseMs)}, `;
+  return `Time: ${load}probes ${s(r.costs.probeWallMs)} (${s(r.costs.medianProbeMs)} each), refinement ${s(r.refinement.wallMs)}, verification ${s(r.costs.verifyWallMs)}.`;
 }
 
 export const recipesFeature: Feature = {
