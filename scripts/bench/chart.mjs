@@ -1,7 +1,7 @@
 // Draws the bench's KLD-vs-size chart with the extension's own chart renderer (webview/charts),
 // in headless Chromium, and writes it as SVG and PNG for BENCHMARKS.md.
 //   node scripts/bench/chart.mjs [--models tiny-llama,tiny-moe] [--out docs/bench]
-// Reads .bench/kld/<model>-f16/results.json as written by scripts/bench/kld.mjs.
+// Reads .bench/kld/<model>-f16/results-<design>.json as written by scripts/bench/kld.mjs (--design, default sparse).
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -39,7 +39,7 @@ try {
   await page.addScriptTag({ path: path.join(tmp, "chart.js") });
   for (const m of arg("models", "tiny-llama,tiny-moe").split(",")) {
     const name = `${m.replace(/(-f16)?\.gguf$/, "")}-f16`;
-    const resultsFile = path.join(root, ".bench", "kld", name, "results.json");
+    const resultsFile = path.join(root, ".bench", "kld", name, `results-${arg("design", "sparse")}.json`);
     if (!fs.existsSync(resultsFile)) throw new Error(`${resultsFile} not found: run npm run bench:recipes first`);
     const report = JSON.parse(fs.readFileSync(resultsFile, "utf8"));
     const base = await core.readGgufModel(path.join(root, "test", "fixtures", `${name}.gguf`));

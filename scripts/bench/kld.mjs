@@ -1,5 +1,8 @@
 // Stock presets vs the size-budgeted optimizer on a fixture, measured by mean KLD on held-out text.
-//   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf] [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 12] [--refine-rounds 2] [--sensitivity rank-one|raw] [--optimizer-imatrix]
+//   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf | --base M.gguf --calib C.txt --eval E.txt]
+//     [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 12] [--refine-rounds 2] [--sensitivity rank-one|raw] [--optimizer-imatrix]
+//     [--design sparse|grid] [--no-engine] [--top-k 64]
+// --base/--calib/--eval run it on any model (e.g. the validation models of scripts/validation/).
 // Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
 // Without --model it runs once per fixture in --models (default both), one after the other.
 import { spawnSync } from "node:child_process";
@@ -11,7 +14,7 @@ import * as esbuild from "esbuild";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-if (!process.argv.includes("--model")) {
+if (!process.argv.includes("--model") && !process.argv.includes("--base")) {
   const rest = process.argv.slice(2);
   const i = rest.indexOf("--models");
   if (i >= 0) rest.splice(i, 2);
@@ -22,7 +25,7 @@ if (!process.argv.includes("--model")) {
   }
   process.exit(0);
 }
-const modelName = arg("model", "tiny-llama-f16.gguf");
+const modelName = arg("base") ? path.basename(arg("base")).replace(/(-f16)?\.gguf$/, "-f16.gguf") : arg("model", "tiny-llama-f16.gguf");
 const budgets = arg("budgets", "Q4_K_M").split(",");
 const presets = arg("presets", "Q2_K,Q3_K_S,Q3_K_M,Q3_K_L,Q4_K_S,Q4_K_M,IQ4_XS,Q5_K_M").split(",");
 const chunks = Number(arg("chunks", "48"));
@@ -38,9 +41,12 @@ const core = createRequire(import.meta.url)(bundle);
 const tools = core.locateTools({ extensionRoot: root }).found;
 const quantize = tools["llama-quantize"].path;
 const perplexity = tools["llama-perplexity"].path;
-const base = path.join(root, "test", "fixtures", modelName);
-const evalPath = path.join(root, "test", "fixtures", "code-eval.txt");
-const work = path.join(root, ".bench", "kld", modelName.replace(/\.gguf$/, ""));
+const base = arg("base") ? path.resolve(arg("base")) : path.join(root, "test", "fixtures", modelName);
+const evalPath = arg("eval") ? path.resolve(arg("eval")) : path.join(root, "test", "fixtures", "code-eval.txt");
+const calibPath = arg("calib") ? path.resolve(arg("calib")) : path.join(root, "test", "fixtures", "code-calib.txt");
+const engine = process.argv.includes("--no-engine") ? undefined : tools["gguf-studio-probe"]?.path;
+const design = arg("design", "sparse");
+const work = path.join(root, ".bench", "kld", arg("base") ? path.basename(path.dirname(base)) + "-" + modelName.replace(/\.gguf$/, "") : modelName.replace(/\.gguf$/, ""));
 fs.mkdirSync(work, { recursive: true });
 const cache = new core.LogitsCache(path.join(work, "logits"), 20 * 1024 ** 3);
 const store = new core.KldResultsStore(path.join(work, "results"));
@@ -58,7 +64,7 @@ if (!process.argv.includes("--no-imatrix")) {
   const imatrix = path.join(work, "calib.imatrix.gguf");
   if (!fs.existsSync(imatrix)) {
     const ti = Date.now();
-    await core.runTool({ executable: tools["llama-imatrix"].path, args: ["-m", base, "-f", path.join(root, "test", "fixtures", "code-calib.txt"), "-o", imatrix, "-c", "256", "--chunks", "64", "-t", String(threads)] });
+    await core.runTool({ executable: tools["llama-imatrix"].path, args: ["-m", base, "-f", calibPath, "-o", imatrix, "-c", "256", "--chunks", "64", "-t", String(threads)] });
     console.error(`imatrix in ${((Date.now() - ti) / 1000).toFixed(0)} s`);
   }
   for (const p of presets) {
@@ -97,20 +103,22 @@ for (const b of budgets) {
   const res = await core.optimizeRecipe({
     quantize, perplexity, basePath: base, budget: { kind: "bytes", bytes: budgetBytes }, evalPath, workDir: path.join(work, "optimizer"),
     // Sensitivities are measured on the calibration text; only the final numbers use the eval text.
-    probeTextPath: path.join(root, "test", "fixtures", "code-calib.txt"),
+    probeTextPath: calibPath,
+    ...(engine ? { engine, design, topK: Number(arg("top-k", "64")) } : {}),
     cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256, refineRounds: Number(arg("refine-rounds", "2")), sensitivityModel: arg("sensitivity", "rank-one"),
     ...(optimizerImatrix ? { imatrix: optimizerImatrix } : {}),
-    onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}`); },
+    onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}${p.rate ? ` (${p.rate.toFixed(2)}/s)` : ""}`); },
   });
-  const recipeFile = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${b}.quant.json`);
+  const recipeFile = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}-${b}.quant.json`);
   fs.writeFileSync(recipeFile, JSON.stringify(res.recipe, null, 2) + "\n");
-  const quantOut = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${b}.gguf`);
+  const quantOut = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}-${b}.gguf`);
   fs.renameSync(res.verified.quantPath, quantOut);
   await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: [{ path: quantOut, label: `${optimizerLabel} @ ${b}`, origin: "optimizer", recipePath: recipeFile }], evalPath, contextSize: 256, chunks, threads, cache, store });
   rows.push({
     name: `${optimizerLabel} @ ${b}`, kind: "optimizer", bytes: res.verified.fileBytes, meanKld: res.verified.meanKld, sameTopP: res.verified.sameTopP, kld99_9: res.verified.kld99_9,
     budget: budgetBytes, predictedKld: res.predictedKld, evaluations: res.evaluations, newEvaluations: res.newEvaluations,
     probeWallS: res.probeWallMs / 1000, refineEvaluations: res.refinement.evaluations, refineWallS: res.refinement.wallMs / 1000, refineRounds: res.refinement.rounds, predictionHeld: res.refinement.predictionHeld, probeKld: res.refinement.measuredKld, verifyWallS: res.verifyWallMs / 1000, wallS: (Date.now() - ts) / 1000, compared: res.compared,
+    design: res.design, costs: res.costs, kindFactors: res.refinement.kindFactors, fit: res.fit, recipe: res.recipe,
   });
 }
 // One full KLD evaluation timed now, under the same load as the probes above (stored durations may come from other runs).
@@ -121,8 +129,9 @@ for (const b of budgets) {
   await core.runKldForQuant({ perplexity, contextSize: 256, threads }, q.path, logits.file);
   oneEvalMsNow = Date.now() - t;
 }
-const report = { model: modelName, evalText: "code-eval.txt", probeText: "code-calib.txt", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMsNow / 1000, storedEvalMeanS: oneEvalMs / 1000, rows };
-fs.writeFileSync(path.join(work, optimizerImatrix ? "results-optimizer-imatrix.json" : "results.json"), JSON.stringify(report, null, 2));
+const report = { model: modelName, base, evalText: path.basename(evalPath), probeText: path.basename(calibPath), design: engine ? design : "files", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMsNow / 1000, storedEvalMeanS: oneEvalMs / 1000, rows };
+const designTag = engine ? `-${design}` : "-files";
+fs.writeFileSync(path.join(work, `${optimizerImatrix ? "results-optimizer-imatrix" : "results"}${designTag}.json`), JSON.stringify(report, null, 2));
 fs.rmSync(bundle, { force: true });
 console.log(`| quant | kind | bytes | mean KLD | 99.9% KLD | same top p |\n|---|---|---:|---:|---:|---:|`);
 for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
@@ -130,5 +139,5 @@ for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
 }
 for (const r of rows.filter((x) => x.kind === "optimizer")) {
   const best = rows.filter((x) => x.kind === "preset" && x.bytes <= r.budget).sort((a, b) => a.meanKld - b.meanKld)[0];
-  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}, measured on the probe text ${r.probeKld?.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s; refinement ${r.refineEvaluations} evaluations in ${r.refineWallS.toFixed(0)} s (${r.predictionHeld ? "prediction held; " : ""}${r.refineRounds.map((x) => `${x.fromKld.toFixed(5)}→${x.toKld?.toFixed(5) ?? "-"} ${x.accepted ? "kept" : "dropped"}, ${x.changedGroups} changed`).join("; ") || "none"}); verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation (${chunks} chunks, timed now) ${report.oneFullEvalS.toFixed(2)} s; probe cost ≈ ${(r.probeWallS / Math.max(1, r.newEvaluations)).toFixed(2)} s each`);
+  console.log(`\n${r.name}: ${r.bytes} ≤ ${r.budget} bytes; mean KLD ${r.meanKld.toFixed(6)} vs best preset ≤ budget ${best?.name} ${best?.meanKld.toFixed(6)} (${best ? ((1 - r.meanKld / best.meanKld) * 100).toFixed(1) : "?"}% lower); predicted ${r.predictedKld.toFixed(6)}, measured on the probe text ${r.probeKld?.toFixed(6)}; ${r.evaluations} probe evaluations (${r.newEvaluations} new) in ${r.probeWallS.toFixed(0)} s; refinement ${r.refineEvaluations} evaluations in ${r.refineWallS.toFixed(0)} s (${r.predictionHeld ? "prediction held; " : ""}${r.refineRounds.map((x) => `${x.fromKld.toFixed(5)}→${x.toKld?.toFixed(5) ?? "-"} ${x.accepted ? "kept" : "dropped"}, ${x.changedGroups} changed`).join("; ") || "none"}); verify ${r.verifyWallS.toFixed(0)} s; one full KLD evaluation (${chunks} chunks, timed now) ${report.oneFullEvalS.toFixed(2)} s; probe cost ≈ ${(r.probeWallS / Math.max(1, r.newEvaluations)).toFixed(2)} s each; design ${r.design}${r.kindFactors ? `; kind factors ${JSON.stringify(r.kindFactors)}` : ""}${r.fit ? `; proxy check median |log err| ${r.fit.check.medianAbsLogError.toFixed(2)}` : ""}`);
 }

@@ -7,7 +7,7 @@ import { writeFileAtomically } from "../atomicWrite";
 import { ToolCancelledError } from "../native/toolRunner";
 import { chooseTypes, fitSensitivity, type Choice, type Sensitivity, type TensorGroup } from "./optimizer";
 import { fitSparse, refineByKind, referenceType, typeProbeGroups, type KindRefinement, type SparseFit } from "./optimizerSparse";
-import { ProbeEngine, type ProbeEngineReady, type TensorTypeAssignment } from "./probeEngine";
+import type { ProbeEngineReady, ProbeEvaluator, TensorTypeAssignment } from "./probeEngine";
 import { fillUnmeasured } from "./optimizerRun";
 import { fallbackType } from "./recipeResolve";
 
@@ -24,7 +24,8 @@ export interface EngineProbeProgress {
 }
 
 export interface EngineMeasureArgs {
-  readonly engine: ProbeEngine;
+  /** One engine, or a pool with one engine per GPU (probes then run in parallel). */
+  readonly engine: ProbeEvaluator;
   readonly design: ProbeDesign;
   readonly groups: readonly TensorGroup[];
   readonly types: readonly string[];
@@ -92,20 +93,25 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
     await a.save();
   };
   let done = 0;
-  for (const { g, t } of todo) {
-    if (!a.mayEvaluate(newEvaluations)) break;
-    await probe(g, t, done++, probesPlanned);
-  }
+  let startedCount = 0;
+  /** Runs probes on every engine of the pool at once, within the measurement budget. */
+  const runAll = async (list: readonly { g: TensorGroup; t: string }[]) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length && a.mayEvaluate(startedCount)) {
+        const { g, t } = list[next++];
+        startedCount++;
+        await probe(g, t, done++, probesPlanned);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, engine.parallel) }, worker));
+  };
+  await runAll(todo);
   let fit: SparseFit | undefined;
   let sens: Sensitivity;
   if (a.design === "sparse") {
     const refReadings = new Map(groups.filter((g) => a.readings[g.id]?.[ref] !== undefined).map((g) => [g.id, a.readings[g.id][ref]]));
-    for (const g of typeProbeGroups(groups, refReadings)) {
-      for (const t of types) {
-        if (t === ref || !want(g, t) || !a.mayEvaluate(newEvaluations)) continue;
-        await probe(g, t, done++, probesPlanned);
-      }
-    }
+    await runAll(typeProbeGroups(groups, refReadings).flatMap((g) => types.filter((t) => t !== ref && want(g, t)).map((t) => ({ g, t }))));
     a.onProgress?.({ phase: "probe", done, total: probesPlanned, message: "weight errors of every group at every type (no evaluation)" });
     const names = groups.flatMap((g) => g.tensors.map((t) => t.name));
     const perTensor = await engine.weightErrors(names, [...new Set(types.flatMap((t) => groups.flatMap((g) => g.tensors.map((x) => fallbackType(t, x.shape[0])))))]);

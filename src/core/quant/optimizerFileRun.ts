@@ -13,7 +13,7 @@ import { chooseTypes, fitSensitivity, recipeFromChoice, type Choice, type Sensit
 import { measureWithEngine, type ProbeDesign } from "./optimizerEngineRun";
 import { refineChoice, type RefineRound } from "./optimizerRefine";
 import type { SparseFit } from "./optimizerSparse";
-import { ProbeEngine } from "./probeEngine";
+import { ProbeEngine, ProbeEnginePool, type ProbeEngineOptions, type ProbeEvaluator } from "./probeEngine";
 import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
 import { estimateOutputFileBytes, resolveForModel, type RecipeModel } from "./recipeFile";
 import type { QuantRecipe } from "./recipeTypes";
@@ -72,10 +72,12 @@ export async function quantizeAndMeasure(o: OptimizeOptions, model: RecipeModel,
 
 export async function measureByEngine(o: OptimizeOptions & { readonly engine: string }, c: MeasureContext & { readonly averageBpw: number; readonly allowed: (g: TensorGroup, t: string) => boolean }): Promise<MeasuredChoice> {
   o.onProgress?.({ phase: "probe", done: 0, total: 1, message: "loading the base model into the probe engine and computing its log-probabilities" });
-  const engine = await ProbeEngine.start({
+  const eo: ProbeEngineOptions = {
     executable: o.engine, basePath: o.basePath, textPath: c.probeText, contextSize: c.ctx, chunks: c.probeChunks, imatrix: o.imatrix,
     gpuLayers: o.gpuLayers, threads: o.threads, topK: o.topK, signal: o.signal, run: o.run, onLine: o.onLine,
-  });
+  };
+  // Several GPUs: one engine per GPU, the probes shared between them.
+  const engine: ProbeEvaluator = o.engineDevices && o.engineDevices.length > 1 ? await ProbeEnginePool.start(eo, o.engineDevices) : await ProbeEngine.start(eo);
   try {
     const design: ProbeDesign = o.design ?? "sparse";
     const r = await measureWithEngine({

@@ -70,6 +70,8 @@ export interface OptimizeOptions {
   readonly engine?: string;
   /** With the engine: "sparse" (default; G + 2·T + 10 evaluations) or "grid" (every group at every type). */
   readonly design?: ProbeDesign;
+  /** GPUs to run one engine each on (probes shared between them); default one engine. */
+  readonly engineDevices?: readonly number[];
   /** Base log-probabilities the engine keeps per scored token (default 64). */
   readonly topK?: number;
   /** Folder for the measurement cache, probe files and the verified quant. */

@@ -17,6 +17,8 @@ export interface ProbeEngineOptions {
   readonly topK?: number;
   /** Also keep the full base distribution and report the exact KLD beside the top-k one. */
   readonly fullKld?: boolean;
+  /** The GPU this engine runs on (one engine per GPU); default: llama.cpp's choice. */
+  readonly device?: number;
   /** Memory the engine may use (bytes); it refuses to load a model that needs more. Default: what the machine has. */
   readonly maxMemoryBytes?: number;
   /** A request (one evaluation) that takes longer than this kills the engine. Default 10 min. */
@@ -74,7 +76,8 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-export class ProbeEngine {
+export class ProbeEngine implements ProbeEvaluator {
+  readonly parallel = 1;
   private stdin: NodeJS.WritableStream | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -105,6 +108,7 @@ export class ProbeEngine {
     if (o.threads) args.push("-t", String(o.threads));
     if (o.fullKld) args.push("--full");
     if (o.maxMemoryBytes) args.push("--max-memory", String(Math.floor(o.maxMemoryBytes)));
+    if (o.device !== undefined) args.push("--device", String(o.device));
     const onOuterAbort = () => this.abort.abort();
     o.signal?.addEventListener("abort", onOuterAbort, { once: true });
     if (o.signal?.aborted) this.abort.abort();
@@ -216,5 +220,78 @@ export class ProbeEngine {
     const killer = setTimeout(() => this.abort.abort(), 5000);
     await this.exited;
     clearTimeout(killer);
+  }
+}
+
+/** What the optimizer needs of a probe engine; one engine or a pool of them (one per GPU). */
+export interface ProbeEvaluator {
+  readonly ready: ProbeEngineReady;
+  evaluate(tensors: readonly TensorTypeAssignment[], label: string): Promise<ProbeReading>;
+  weightErrors(tensors: readonly string[], types: readonly string[], maxRows?: number): Promise<Map<string, Map<string, number>>>;
+  /** How many evaluations can run at once. */
+  readonly parallel: number;
+  close(): Promise<void>;
+}
+
+/** Several engines (one per GPU) sharing the probes: each request goes to the next free engine. */
+export class ProbeEnginePool implements ProbeEvaluator {
+  private readonly free: ProbeEngine[];
+  private readonly waiting: ((e: ProbeEngine) => void)[] = [];
+
+  constructor(private readonly engines: readonly ProbeEngine[]) {
+    if (engines.length === 0) throw new Error("a probe engine pool needs at least one engine");
+    this.free = [...engines];
+  }
+
+  static async start(o: ProbeEngineOptions, devices: readonly (number | undefined)[]): Promise<ProbeEnginePool> {
+    const started = await Promise.allSettled(devices.map((device) => ProbeEngine.start(device === undefined ? o : { ...o, device })));
+    const ok = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) {
+      await Promise.all(ok.map((e) => e.close()));
+      throw failed.reason;
+    }
+    return new ProbeEnginePool(ok);
+  }
+
+  get ready(): ProbeEngineReady {
+    return this.engines[0].ready;
+  }
+
+  get parallel(): number {
+    return this.engines.length;
+  }
+
+  private async acquire(): Promise<ProbeEngine> {
+    const e = this.free.shift();
+    if (e) return e;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(e: ProbeEngine): void {
+    const next = this.waiting.shift();
+    if (next) next(e);
+    else this.free.push(e);
+  }
+
+  private async withEngine<T>(f: (e: ProbeEngine) => Promise<T>): Promise<T> {
+    const e = await this.acquire();
+    try {
+      return await f(e);
+    } finally {
+      this.release(e);
+    }
+  }
+
+  evaluate(tensors: readonly TensorTypeAssignment[], label: string): Promise<ProbeReading> {
+    return this.withEngine((e) => e.evaluate(tensors, label));
+  }
+
+  weightErrors(tensors: readonly string[], types: readonly string[], maxRows?: number): Promise<Map<string, Map<string, number>>> {
+    return this.withEngine((e) => e.weightErrors(tensors, types, maxRows));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.engines.map((e) => e.close()));
   }
 }

@@ -169,3 +169,47 @@ describe("optimizer run on tiny-llama (probes, cache, resume, cancel, verificati
     await assert.rejects(optimizeRecipe(options({ budget: { kind: "bytes", bytes: 1_000_000 } })), BudgetError);
   });
 });
+
+describe("optimizer run with the probe engine (sparse design: kill, resume, plan, verification)", function () {
+  this.timeout(600_000);
+  let dir: string;
+  before(function () {
+    if (!tools["llama-quantize"] || !tools["llama-perplexity"] || !tools["gguf-studio-probe"]) this.skip();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "optimizer-engine-test-"));
+    fs.writeFileSync(path.join(dir, "eval.txt"), fs.readFileSync(fixture("code-eval.txt"), "utf8").slice(0, 40_000));
+    fs.writeFileSync(path.join(dir, "calib.txt"), fs.readFileSync(fixture("code-calib.txt"), "utf8").slice(0, 40_000));
+  });
+  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+  const options = (extra: object) => ({
+    quantize: tools["llama-quantize"]?.path as string, perplexity: tools["llama-perplexity"]?.path as string, engine: tools["gguf-studio-probe"]?.path as string,
+    basePath: fixture("tiny-moe-f16.gguf"), evalPath: path.join(dir, "eval.txt"), probeTextPath: path.join(dir, "calib.txt"), workDir: path.join(dir, "work"),
+    cache: new LogitsCache(path.join(dir, "cache"), 1024 ** 3), threads: 2, probeChunks: 3, verifyChunks: 4, contextSize: 256,
+    budget: { kind: "bpw" as const, bitsPerWeight: 4.0 }, ...extra,
+  });
+
+  it("keeps every reading when stopped mid-run, resumes, stays within G + 2·T + 10 evaluations and the budget", async () => {
+    const abort = new AbortController();
+    let probes = 0;
+    await assert.rejects(optimizeRecipe(options({ signal: abort.signal, onProgress: (p: { phase: string; done: number }) => { if (p.phase === "probe" && p.done > 0 && ++probes === 4) abort.abort(); } })), ToolCancelledError);
+    const file = fs.readdirSync(path.join(dir, "work")).find((f) => f.startsWith("measurements-") && f.includes("-engine-"));
+    assert.ok(file, "an engine measurements file");
+    const kept = JSON.parse(fs.readFileSync(path.join(dir, "work", file), "utf8")) as MeasurementsFile;
+    const keptReadings = Object.values(kept.measurements).reduce((n, c) => n + Object.keys(c).length, 0);
+    assert.ok(keptReadings >= 3, `${keptReadings} readings kept after the stop`);
+
+    const progress: { rate?: number; etaMs?: number }[] = [];
+    const result = await optimizeRecipe(options({ onProgress: (p: { rate?: number; etaMs?: number }) => progress.push(p) }));
+    const model = await loadRecipeModel(fixture("tiny-moe-f16.gguf"));
+    const groups = groupTensors(model.tensors);
+    const types = result.fit ? Object.keys(result.fit.typeCorrection).length : 0;
+    assert.equal(result.design, "sparse");
+    assert.ok(result.evaluations + result.refinement.evaluations <= groups.length + 2 * types + 10, `${result.evaluations} probes + ${result.refinement.evaluations} in context for ${groups.length} groups and ${types} types`);
+    assert.ok(result.newEvaluations < groups.length + 2 * types + 10 - keptReadings + 1, "the rerun did not measure again what was kept");
+    assert.ok(progress.some((p) => p.rate !== undefined && p.rate > 0 && p.etaMs !== undefined), "progress reports probes per second and an ETA");
+    assert.ok(result.costs.loadMs > 0 && result.costs.medianProbeMs > 0 && result.costs.verifyWallMs > 0);
+    assert.ok(result.verified.fileBytes <= result.budgetBytes, `${result.verified.fileBytes} > ${result.budgetBytes}`);
+    assert.equal(estimateOutputFileBytes(model, resolveForModel(result.recipe, model)), result.verified.fileBytes);
+    assert.ok(result.verified.meanKld > 0 && Number.isFinite(result.verified.meanKld));
+  });
+});

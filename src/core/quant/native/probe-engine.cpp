@@ -20,11 +20,13 @@
 #include "llama.h"
 #include "ggml.h"
 #include "ggml-backend.h"
+#include "gguf.h"
 #include "imatrix-loader.h"
 #include "build-info.h"
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -65,7 +67,7 @@ static void emit(const json & j) {
 
 struct Options {
     std::string model, text, imatrix;
-    int ctx = 256, chunks = 12, ngl = 0, threads = 0, topk = 64, batch = 2048;
+    int ctx = 256, chunks = 12, ngl = 0, threads = 0, topk = 64, batch = 2048, device = -1;
     size_t max_memory = 0; // --max-memory: a cap below what the machine has (0: what it has)
     bool full = false;
 };
@@ -88,6 +90,7 @@ static Options parse_args(int argc, char ** argv) {
         else if (a == "--top-k") o.topk = std::stoi(next());
         else if (a == "-b") o.batch = std::stoi(next());
         else if (a == "--full") o.full = true;
+        else if (a == "--device") o.device = std::stoi(next()); // one GPU per engine (several engines share the probes)
         else if (a == "--max-memory") o.max_memory = std::stoull(next());
         else if (a == "--version") { llama_print_build_info(llama_version(), stdout); exit(0); }
         else fatal("usage", "unknown argument " + a);
@@ -98,11 +101,17 @@ static Options parse_args(int argc, char ** argv) {
     return o;
 }
 
+static std::string lower(std::string s) {
+    for (auto & c : s) c = (char) tolower((unsigned char) c);
+    return s;
+}
+
 static ggml_type type_by_name(const std::string & name) {
+    const std::string want = lower(name);
     for (int t = 0; t < GGML_TYPE_COUNT; t++) {
         const char * n = ggml_type_name((ggml_type) t);
         if (!n || ggml_get_type_traits((ggml_type) t)->blck_size == 0) continue;
-        if (strcasecmp(n, name.c_str()) == 0) return (ggml_type) t;
+        if (lower(n) == want) return (ggml_type) t;
     }
     return GGML_TYPE_COUNT;
 }
@@ -446,6 +455,10 @@ int main(int argc, char ** argv) {
     const auto t_load = clk::now();
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = e.o.ngl;
+    if (e.o.device >= 0) {
+        mp.split_mode = LLAMA_SPLIT_MODE_NONE;
+        mp.main_gpu = e.o.device;
+    }
     mp.load_mode = LLAMA_LOAD_MODE_NONE; // weights in writable memory: probes write into them
     mp.lazy_mode = LLAMA_LAZY_MODE_OFF;
     mp.use_extra_bufts = false;          // no repacked layouts: tensors keep their file layout
