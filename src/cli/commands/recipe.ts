@@ -46,6 +46,7 @@ export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quan
       ? [`refinement  in-context factor per kind: ${Object.entries(r.refinement.kindFactors).map(([k, f]) => `${k} ×${f.toFixed(2)}`).join(", ")}; re-solved choice ${r.refinement.predictionHeld ? "not kept" : "kept"}`]
       : []),
     ...(r.fit ? [`proxy check  reference type ${r.fit.referenceType}; leave-one-out |log error| median ${r.fit.check.medianAbsLogError.toFixed(2)}, worst ${r.fit.check.worstAbsLogError.toFixed(2)} (${r.fit.check.readings} readings)`] : []),
+    ...(r.fallbacks.length > 0 ? [`fallbacks   ${r.fallbacks.length} tensor${r.fallbacks.length === 1 ? "" : "s"} cannot take the chosen type (row length), as llama-quantize: ${r.fallbacks.slice(0, 5).map((f) => `${f.tensor} ${f.from}→${f.to}`).join(", ")}${r.fallbacks.length > 5 ? ", …" : ""}`] : []),
     `design      ${r.design === "files" ? "files (llama-quantize + llama-perplexity per probe)" : `${r.design}, probe engine`}: ${r.costs.probesPlanned} probes planned`,
     `costs       model load ${(r.costs.loadMs / 1000).toFixed(1)} s + base pass ${(r.costs.baseMs / 1000).toFixed(1)} s, probes ${(r.probeWallMs / 1000).toFixed(1)} s (median ${(r.costs.medianProbeMs / 1000).toFixed(2)} s each), refinement ${(r.refinement.wallMs / 1000).toFixed(1)} s, verification ${(r.verifyWallMs / 1000).toFixed(1)} s`,
     `wall time   ${(wallMs / 1000).toFixed(1)} s`,
@@ -202,7 +203,7 @@ export const recipeCommand: CliCommand = {
         evaluations: result.evaluations, newEvaluations: result.newEvaluations, compared: result.compared,
         refinement: { evaluations: result.refinement.evaluations, probeTextKld: result.refinement.measuredKld, predictionHeld: result.refinement.predictionHeld, rounds: result.refinement.rounds },
         probeWallMs: result.probeWallMs, verifyWallMs: result.verifyWallMs, wallMs, measurementsFile: result.measurementsFile, grouping: result.grouping,
-        design: result.design, costs: result.costs, kindFactors: result.refinement.kindFactors ?? null, fit: result.fit ?? null,
+        design: result.design, costs: result.costs, fallbacks: result.fallbacks, kindFactors: result.refinement.kindFactors ?? null, fit: result.fit ?? null,
       }, null, 2) + "\n");
     } else {
       io.out(formatOptimizeResult(result, out, quantOut, wallMs));

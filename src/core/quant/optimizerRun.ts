@@ -124,6 +124,8 @@ export interface OptimizeResult {
   readonly design: ProbeDesign | "files";
   /** Where the time went: model load and base pass (engine), probes, refinement, verification. */
   readonly costs: { readonly loadMs: number; readonly baseMs: number; readonly probeWallMs: number; readonly medianProbeMs: number; readonly probesPlanned: number; readonly refineWallMs: number; readonly verifyWallMs: number };
+  /** Tensors whose row length cannot take the chosen type: llama-quantize (and the probes) use another. */
+  readonly fallbacks: readonly { readonly tensor: string; readonly from: string; readonly to: string }[];
   /** Sparse design: the proxy's per-type corrections and its leave-one-out check. */
   readonly fit?: { readonly referenceType?: string; readonly typeCorrection: Readonly<Record<string, number>>; readonly check: SparseFit["check"] };
 }
@@ -269,6 +271,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
       measuredKld: measured.inContextKld, predictionHeld: measured.predictionHeld, ...(measured.kindFactors ? { kindFactors: measured.kindFactors } : {}),
     },
     verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind", design,
+    fallbacks: resolveForModel(best.recipe, model).fallbacks.map((f) => ({ tensor: f.name, from: f.fallback?.from ?? "", to: f.type })),
     costs: { ...measured.costs, probesPlanned: measured.probesPlanned, verifyWallMs: Date.now() - vStart },
     ...(measured.fit ? { fit: { referenceType: measured.referenceType, typeCorrection: Object.fromEntries(measured.fit.typeCorrection), check: measured.fit.check } } : {}),
   };

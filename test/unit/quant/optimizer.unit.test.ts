@@ -184,8 +184,8 @@ describe("optimizer run with the probe engine (sparse design: kill, resume, plan
   const options = (extra: object) => ({
     quantize: tools["llama-quantize"]?.path as string, perplexity: tools["llama-perplexity"]?.path as string, engine: tools["gguf-studio-probe"]?.path as string,
     basePath: fixture("tiny-moe-f16.gguf"), evalPath: path.join(dir, "eval.txt"), probeTextPath: path.join(dir, "calib.txt"), workDir: path.join(dir, "work"),
-    cache: new LogitsCache(path.join(dir, "cache"), 1024 ** 3), threads: 2, probeChunks: 3, verifyChunks: 4, contextSize: 256,
-    budget: { kind: "bpw" as const, bitsPerWeight: 4.0 }, ...extra,
+    cache: new LogitsCache(path.join(dir, "cache"), 1024 ** 3), threads: 2, probeChunks: 2, verifyChunks: 2, contextSize: 128,
+    candidateTypes: ["Q2_K", "Q4_K", "Q6_K", "Q8_0"], budget: { kind: "bpw" as const, bitsPerWeight: 4.0 }, ...extra,
   });
 
   it("keeps every reading when stopped mid-run, resumes, stays within G + 2·T + 10 evaluations and the budget", async () => {

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { chooseTypes, groupBytes, groupTensors, type Choice, type TensorGroup } from "../../../src/core/quant/optimizer";
+import { assignmentsFor } from "../../../src/core/quant/optimizerEngineRun";
 import { fitSparse, refineByKind, referenceType, sparseProbeCount, typeProbeGroups } from "../../../src/core/quant/optimizerSparse";
+import { fallbackType } from "../../../src/core/quant/recipeResolve";
 import { loadRecipeModel } from "../../../src/core/quant/recipeFile";
 
 const ROOT = path.resolve(__dirname, "../../../..");
@@ -91,6 +93,14 @@ describe("optimizer: sparse probe design", () => {
     assert.ok(r.accepted, "the re-solved choice measured better");
     assert.ok(r.keptKld < r.firstKld);
     assert.ok(r.choice.bytes <= budget);
+  });
+
+  it("asks the engine for the type llama-quantize would really write when a row length cannot take the chosen one", () => {
+    const odd: TensorGroup = { id: "blk.0.ffn_down", pattern: "^blk\\.0\\.ffn_down\\.weight$", elementCount: 320 * 64,
+      tensors: [{ name: "blk.0.ffn_down.weight", shape: [320, 64], ggmlType: 1, elementCount: 320 * 64, layer: 0, kind: "ffn_down" }] };
+    const [a] = assignmentsFor([odd], () => "Q4_K");
+    assert.equal(a.type, fallbackType("Q4_K", 320));
+    assert.notEqual(a.type, "Q4_K", "320 is not a multiple of Q4_K's 256-value block");
   });
 
   it("makes no evaluation when the measurement budget is spent", async () => {

@@ -47,14 +47,14 @@ describe("probe engine (gguf-studio-probe)", function () {
     assert.equal(engine.ready.nVocab, 4096);
     assert.equal(engine.ready.tokens, 3 * (256 - 1 - 128), "scored tokens: the second half of each chunk, as llama-perplexity");
     const none = await engine.evaluate([], "nothing");
-    assert.ok(none.kld < 1e-9 && none.topK.mean < 1e-9, `the base against itself: ${none.kld}`);
+    assert.ok(none.kld < 1e-6 && none.topK.mean < 1e-6, `the base against itself: ${none.kld}`);
     const q2 = await engine.evaluate([{ name: "blk.0.ffn_down.weight", type: "Q2_K" }], "blk.0.ffn_down at Q2_K");
     const q8 = await engine.evaluate([{ name: "blk.0.ffn_down.weight", type: "Q8_0" }], "blk.0.ffn_down at Q8_0");
     assert.ok(q2.kld > q8.kld && q8.kld > 0, `Q2_K ${q2.kld} > Q8_0 ${q8.kld} > 0`);
     // Top-k keeps the residual mass, so it never reads above the full KLD, and stays close to it.
     assert.ok(q2.topK.mean <= q2.full!.mean * 1.0001 && q2.topK.mean > 0.8 * q2.full!.mean, `top-k ${q2.topK.mean} vs full ${q2.full?.mean}`);
     const after = await engine.evaluate([], "nothing again");
-    assert.ok(after.kld < 1e-9, `the originals were restored: ${after.kld}`);
+    assert.ok(after.kld < 1e-6, `the originals were restored: ${after.kld}`);
     const errors = await engine.weightErrors(["blk.0.ffn_down.weight", "output.weight"], ["Q2_K", "Q4_K", "Q8_0"]);
     for (const name of ["blk.0.ffn_down.weight", "output.weight"]) {
       const e = errors.get(name) as Map<string, number>;
@@ -67,7 +67,7 @@ describe("probe engine (gguf-studio-probe)", function () {
     await assert.rejects(engine.evaluate([{ name: "blk.99.nothing.weight", type: "Q4_K" }], "a missing tensor"), /no tensor named blk\.99\.nothing\.weight/);
     await assert.rejects(engine.evaluate([{ name: "blk.0.ffn_down.weight", type: "Q9_X" }], "a bad type"), /unknown type Q9_X/);
     await assert.rejects(engine.evaluate([{ name: "blk.0.ffn_down.weight", type: "IQ2_XXS" }], "an imatrix-only type"), /needs imatrix data/);
-    assert.ok((await engine.evaluate([], "still alive")).kld < 1e-9);
+    assert.ok((await engine.evaluate([], "still alive")).kld < 1e-6);
   });
 
   it("a crash mid-probe is an error naming the probe", async () => {
