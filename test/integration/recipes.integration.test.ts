@@ -5,7 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { parseBudget } from "../../src/core/quant/optimizer";
-import { planOptimization } from "../../src/core/quant/optimizerRun";
+import { planOptimization, type OptimizeResult } from "../../src/core/quant/optimizerRun";
+import { locateTools } from "../../src/core/native/toolLocator";
 import { estimateOutputFileBytes, loadRecipeFile, loadRecipeModel, resolveForModel } from "../../src/core/quant/recipeFile";
 import { OPTIMIZE_TITLES } from "../../src/host/recipes/optimizePrompts";
 import { hasBrowserDriver, screenshot, waitForWebview, waitForWorkbench, waitForWorkbenchGone, waitUntil, webviewAttribute, webviewClick, webviewEval, webviewText, workbenchClick } from "./driver";
@@ -76,21 +77,27 @@ describe("recipe editor (real host)", function () {
     const evalText = workspaceFile("optimizer-eval-slice.txt");
     fs.writeFileSync(evalText, fs.readFileSync(workspaceFile("code-eval.txt"), "utf8").slice(0, 20_000));
     const out = workspaceFile("tiny-llama-budget.quant.json");
-    const run = vscode.commands.executeCommand<{ verified: { fileBytes: number; meanKld: number; quantPath: string }; evaluations: number; newEvaluations: number; budgetBytes: number } | undefined>(
+    const run = vscode.commands.executeCommand<OptimizeResult | undefined>(
       "ggufStudio.optimizeRecipe",
       { model, budget: "4.4MB", evalText, calibText: workspaceFile("code-calib.txt"), out, probeChunks: 2, verifyChunks: 4, candidateTypes: ["Q3_K", "Q6_K"] },
     );
     // The optional steps, answered as a user would: no imatrix, at most 12 evaluations.
     await choose(OPTIMIZE_TITLES.imatrix, "No importance");
     const measure = await waitForStep(OPTIMIZE_TITLES.measure);
-    const plan = planOptimization(await loadRecipeModel(model), parseBudget("4.4MB"), { candidateTypes: ["Q3_K", "Q6_K"] });
+    // The extension's own tools: with the probe engine built, the sparse design (G + 2·T + 10) runs.
+    const extensionRoot = vscode.extensions.getExtension("gguf-studio.gguf-studio")?.extensionPath ?? "";
+    const engineBuilt = locateTools({ extensionRoot, pathEnv: "" }).found["gguf-studio-probe"] !== undefined;
+    const plan = planOptimization(await loadRecipeModel(model), parseBudget("4.4MB"), { candidateTypes: ["Q3_K", "Q6_K"], design: engineBuilt ? "sparse" : "files" });
     assert.match(measure, new RegExp(`All ${plan.probes} probes`), "the step states how many probes a full run makes");
+    if (engineBuilt) assert.match(measure, /probe engine: \d+ groups at one type/, "the step names the design");
     await screenshot("optimizer-measurement-budget");
     await choose(OPTIMIZE_TITLES.measure, "evaluations", "At most N evaluations");
     await enter(OPTIMIZE_TITLES.limit, "12");
     const result = await run;
     assert.ok(result, "the optimizer ran");
     assert.ok(result.newEvaluations <= 12, `${result.newEvaluations} new evaluations within the limit of 12`);
+    assert.equal(result.design, engineBuilt ? "sparse" : "files");
+    if (engineBuilt) assert.ok(result.costs.loadMs > 0 && result.costs.medianProbeMs > 0, "the cost split is reported");
     assert.equal(result.budgetBytes, 4_400_000);
     assert.ok(result.verified.fileBytes <= 4_400_000);
     assert.ok(fs.existsSync(out) && fs.existsSync(result.verified.quantPath));
@@ -101,6 +108,7 @@ describe("recipe editor (real host)", function () {
     const toast = await waitForWorkbench(".notifications-toasts", "Recipe saved", 60_000);
     assert.match(toast, /tiny-llama-budget\.quant\.json/);
     assert.match(toast, /\d+ probe and \d+ in-context evaluations/);
+    assert.match(toast, /Time: .*probes [\d.]+ s \([\d.]+ s each\), refinement [\d.]+ s, verification [\d.]+ s/, "the toast says where the time went");
     await waitForWorkbenchGone(".notifications-toasts", "Evaluating KL divergence", 30_000);
     await screenshot("optimizer-done");
 
