@@ -31,7 +31,7 @@ import json, sys
 d, ppl, kld_path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 m = json.load(open(f"{d}/manifest.json"))
 k = json.load(open(kld_path))
-mean = k["results"][-1]["summary"]["meanKld"]  # gguf-studio kld --json: {base, results: [{summary: {meanKld}}]}
+mean = k["results"][-1]["summary"]["meanKld"]["value"]  # gguf-studio kld --json: {base, results: [{summary: {meanKld: {value, error}}}]}
 m.update({"llama_ppl": round(ppl, 3), "ppl_ratio_llama_vs_torch": round(ppl / m["torch_eval_ppl"], 4), "kld_q4_k_m": mean,
           "check": "llama-perplexity -c 256 --chunks 64 on eval.txt; gguf-studio kld Q4_K_M vs F16 --ctx 256 --chunks 64"})
 json.dump(m, open(f"{d}/manifest.json", "w"), indent=1)
