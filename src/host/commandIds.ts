@@ -18,6 +18,8 @@ export const COMMAND_IDS = [
   "ggufStudio.newRecipe",
   "ggufStudio.openRecipeEditor",
   "ggufStudio.optimizeRecipe",
+  "ggufStudio.extractRecipe",
+  "ggufStudio.compareModels",
   "ggufStudio.cleanKldCache",
   "ggufStudio.editChatTemplate",
   "ggufStudio.saveTemplateToGguf",

@@ -2,6 +2,7 @@
 // host and webview/inspector both import it. One union per direction; requests that expect a
 // reply carry a `requestId` echoed back.
 import { isInteger, isOneOf, isString, type MessageSchema } from "./messageSchema";
+import { MAX_TYPE_MAP_EXPORT_CHARS } from "./typeMapProtocol";
 
 /** What the Overview tab shows; computed once per document by the host from the core summary. */
 export interface InspectorOverview {
@@ -194,6 +195,10 @@ export type FromInspector =
   | { readonly type: "copyMetadataValue"; readonly key: string }
   | { readonly type: "editChatTemplate"; readonly key: string }
   | { readonly type: "export"; readonly table: ExportTable; readonly format: ExportFormat }
+  /** The tensor-type map rendered for saving: PNG as base64 (no data: prefix), SVG as text. */
+  | { readonly type: "exportTypeMap"; readonly format: "png" | "svg"; readonly data: string }
+  /** Runs "Extract Recipe from Model…" on this file. */
+  | { readonly type: "extractRecipe" }
   | { readonly type: "reload" };
 
 /** Rows sent with the preview and model messages: more than one screen of the table. */
@@ -213,5 +218,7 @@ export const FROM_INSPECTOR_SCHEMA: MessageSchema<FromInspector> = {
   copyMetadataValue: { key: isString(65_536) },
   editChatTemplate: { key: isString(65_536) },
   export: { table: isOneOf("summary", "tensors", "metadata", "layers", "kinds"), format: isOneOf("json", "markdown", "csv") },
+  exportTypeMap: { format: isOneOf("png", "svg"), data: isString(MAX_TYPE_MAP_EXPORT_CHARS) },
+  extractRecipe: {},
   reload: {},
 };

@@ -1,5 +1,6 @@
 // Messages between the recipe editor webview and the host. Types only.
 import { isInteger, isString, type MessageSchema } from "./messageSchema";
+import { isTypeMapSelection, type TypeMapData, type TypeMapSelection } from "./typeMapProtocol";
 
 export interface RecipeRuleView {
   readonly index: number;
@@ -46,6 +47,13 @@ export interface RecipeProblemView {
   readonly message: string;
 }
 
+/** The recipe was made for another layer count: what each rule's layers map to in this model. */
+export interface LayerMappingView {
+  readonly fromLayerCount: number;
+  readonly toLayerCount: number;
+  readonly rows: readonly { readonly pattern: string; readonly type: string; readonly from: string; readonly to: string; readonly matches: number }[];
+}
+
 export type RecipeToWebview =
   | {
       readonly type: "state";
@@ -60,6 +68,9 @@ export type RecipeToWebview =
       readonly tensorCount: number;
       /** First page of rows; more come through "rows". */
       readonly rows: readonly TensorRowView[];
+      /** Every tensor with the type the recipe gives it, for the tensor-type map. */
+      readonly map: TypeMapData;
+      readonly layerMapping?: LayerMappingView;
     }
   | { readonly type: "rows"; readonly offset: number; readonly rows: readonly TensorRowView[] }
   | { readonly type: "error"; readonly message: string };
@@ -72,7 +83,9 @@ export type RecipeFromWebview =
   | { readonly type: "removeRule"; readonly index: number }
   | { readonly type: "addRule"; readonly pattern: string; readonly ruleType: string }
   /** Sets every tensor of a kind to a type (adds or updates a rule "\.<kind>\.weight$"). */
-  | { readonly type: "setGroupType"; readonly kind: string; readonly groupType: string };
+  | { readonly type: "setGroupType"; readonly kind: string; readonly groupType: string }
+  /** Cells chosen on the tensor-type map get a type: one rule for the layers × kinds, one for non-layer tensors. */
+  | { readonly type: "setSelectionType"; readonly selection: TypeMapSelection; readonly ruleType: string };
 
 export const RECIPE_ROWS_PAGE = 400;
 
@@ -87,4 +100,5 @@ export const RECIPE_FROM_WEBVIEW_SCHEMA: MessageSchema<RecipeFromWebview> = {
   removeRule: { index: isInteger() },
   addRule: { pattern: isString(), ruleType: TYPE_NAME },
   setGroupType: { kind: isString(256), groupType: TYPE_NAME },
+  setSelectionType: { selection: isTypeMapSelection, ruleType: TYPE_NAME },
 };

@@ -55,6 +55,13 @@ function handlers(reports: SuiteReport[], log: (line: string) => void): Handlers
       await frame.locator(q.selector).first().click();
       return {};
     },
+    async webviewMouse(page, q) {
+      const frame = await findFrame(page, q.frameSelector, q.timeoutMs);
+      const target = frame.locator(q.selector).first();
+      if (q.action === "hover") await target.hover({ position: { x: q.x, y: q.y } });
+      else await target.click({ position: { x: q.x, y: q.y } });
+      return {};
+    },
     async webviewFill(page, q) {
       const frame = await findFrame(page, q.frameSelector, q.timeoutMs);
       await frame.locator(q.selector).first().fill(q.value);

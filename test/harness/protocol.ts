@@ -31,6 +31,8 @@ export interface DriverRequests {
   /** Evaluate a JS expression inside the frame; the JSON-serialisable result is returned. */
   webviewEval: FrameQuery & { expression: string };
   webviewClick: FrameQuery & { selector: string };
+  /** Real mouse: hover or click `selector` at (x, y) relative to its top-left corner (a canvas cell, say). */
+  webviewMouse: FrameQuery & { selector: string; x: number; y: number; action: "hover" | "click" };
   webviewFill: FrameQuery & { selector: string; value: string };
   /** Focus `selector` in the frame (when given) and press keys, e.g. ["Enter"] or ["Control+A"]. */
   webviewPress: FrameQuery & { selector?: string; keys: string[] };
@@ -58,6 +60,7 @@ export interface DriverResults {
   webviewAttribute: { value: string | null };
   webviewEval: { value: unknown };
   webviewClick: Record<string, never>;
+  webviewMouse: Record<string, never>;
   webviewFill: Record<string, never>;
   webviewPress: Record<string, never>;
   webviewWaitFor: { frameUrl: string };

@@ -70,6 +70,11 @@ export async function webviewClick(frameSelector: string, selector: string, o: F
   await call("webviewClick", { frameSelector, selector, ...o });
 }
 
+/** Moves the real mouse over (or clicks) `selector` at (x, y) from its top-left corner. */
+export async function webviewMouse(frameSelector: string, selector: string, x: number, y: number, action: "hover" | "click", o: FrameOptions = {}): Promise<void> {
+  await call("webviewMouse", { frameSelector, selector, x, y, action, ...o });
+}
+
 export async function webviewFill(frameSelector: string, selector: string, value: string, o: FrameOptions = {}): Promise<void> {
   await call("webviewFill", { frameSelector, selector, value, ...o });
 }

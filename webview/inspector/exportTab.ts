@@ -30,5 +30,8 @@ export function renderExportTab(root: HTMLElement): void {
     }
     table.append(el("tr", {}, el("td", { class: "key" }, t.label), el("td", { class: "detail" }, t.detail), buttons));
   }
+  const extract = createControl("button", { appearance: "secondary", id: "export-recipe" }, "Extract recipe (.quant.json)");
+  extract.addEventListener("click", () => post({ type: "extractRecipe" }));
+  table.append(el("tr", {}, el("td", { class: "key" }, "Recipe"), el("td", { class: "detail" }, "this quant's per-tensor types as compact rules, to apply to another model of the family"), el("td", { class: "actions" }, extract)));
   root.append(el("p", {}, "Choose what to export; a save dialog asks where to write it."), table, el("p", { class: "notice", id: "export-notice" }));
 }

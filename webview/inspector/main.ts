@@ -6,6 +6,7 @@ import { createControl } from "../ui/toolkit";
 import { clear, el } from "./dom";
 import { renderExportTab } from "./exportTab";
 import { MetadataTab } from "./metadataTab";
+import { namesRegex, showOverviewMap } from "./overviewMap";
 import { renderOverview } from "./overviewTab";
 import { settleReply } from "./requests";
 import { loadViewState, post, saveViewState, TAB_IDS, type TabId } from "./state";
@@ -63,7 +64,10 @@ const built = new Set<TabId>();
 function renderTab(t: TabId): void {
   if (!shown || built.has(t)) return;
   built.add(t);
-  if (t === "overview") renderOverview(views.overview, shown);
+  if (t === "overview") {
+    renderOverview(views.overview, shown);
+    maybeShowMap();
+  }
   else if (t === "metadata") metadataTab.init(shown);
   else if (t === "template") renderTemplateTab(views.template, shown, state, save);
   else if (t === "export") renderExportTab(views.export);
@@ -90,7 +94,30 @@ function showModel(model: InspectorModel, firstTensors: TensorColumns, partial: 
   requestAnimationFrame(() => setTimeout(() => {
     if (shown === model) for (const t of TAB_IDS) renderTab(t);
   }));
-  if (!partial && firstTensors.names.length >= model.overview.tensorCount) root.dataset.tensorsLoaded = "true";
+  if (!partial && firstTensors.names.length >= model.overview.tensorCount) {
+    root.dataset.tensorsLoaded = "true";
+    maybeShowMap();
+  }
+}
+
+/** The Overview's tensor-type map, once every row is in and the Overview exists (never before the first paint). */
+function maybeShowMap(): void {
+  const model = shown;
+  const data = tensorTab.tensorData;
+  if (!model || !data || root.dataset.tensorsLoaded !== "true" || !built.has("overview")) return;
+  setTimeout(() => {
+    if (shown === model) showOverviewMap({ ...model, kinds: data.kinds }, data, showTensorsNamed);
+  }, 0);
+}
+
+/** A click on the map: the Tensors tab, filtered to those tensors. */
+function showTensorsNamed(names: readonly string[]): void {
+  tensorTab.applyFilter({ nameRegex: namesRegex(names) });
+  if (panels) (panels as HTMLElement & { activeid?: string }).activeid = "tab-tensors";
+  state.tab = "tensors";
+  root.dataset.tab = "tensors";
+  save();
+  requestAnimationFrame(() => tensorTab.shown());
 }
 
 const gate = new StreamGate();
@@ -101,7 +128,10 @@ function onStream(m: StreamMessage): void {
     if (action !== "drop") showModel(m.model, m.firstTensors, action === "show-preview");
   } else if (action === "append") {
     tensorTab.addChunk(m.offset, m.columns, m.newKinds);
-    if (gate.received >= m.total) root.dataset.tensorsLoaded = "true";
+    if (gate.received >= m.total) {
+      root.dataset.tensorsLoaded = "true";
+      maybeShowMap();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Overview: the facts a user wants first, the quant-mix bar and warnings.
 import type { InspectorModel } from "../../src/shared/inspectorProtocol";
 import { clear, el } from "./dom";
+import { typeMapSection } from "./overviewMap";
 import { formatBpw, formatBytes, formatCount, formatShort, typeColour } from "./format";
 
 /** Each fact carries its raw value in data-value so tests compare numbers, not formatting. */
@@ -43,7 +44,7 @@ export function renderOverview(root: HTMLElement, m: InspectorModel): void {
   for (const w of o.warnings) warnings.append(el("div", { class: "warning", "data-code": w.code }, el("span", { class: "codicon-warn" }, "⚠"), ` ${w.message}`));
 
   const mix = p ? el("section", { class: "mix" }, el("h3", {}, "Quant mix (bytes per tensor type)"), el("div", { class: "mix-pending" }, `${pending} reading tensor infos`)) : quantMix(m);
-  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, mix);
+  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, mix, typeMapSection());
 }
 
 function quantMix(m: InspectorModel): HTMLElement {

@@ -115,6 +115,23 @@ export class TensorTab {
     this.updateHeader();
   }
 
+  /** The loaded columns (the Overview's tensor-type map is drawn from them). */
+  get tensorData(): TensorData | undefined {
+    return this.data;
+  }
+
+  /** Sets the filters from elsewhere (a click on the tensor-type map) and shows the result. */
+  applyFilter(filter: { nameRegex: string; layers?: string; typeName?: string }): void {
+    this.s.nameRegex = filter.nameRegex;
+    this.s.layers = filter.layers ?? "";
+    this.s.typeName = filter.typeName ?? "";
+    for (const [id, value] of [["tensor-filter-name", this.s.nameRegex], ["tensor-filter-layer", this.s.layers], ["tensor-filter-type", this.s.typeName]]) {
+      const field = this.root.querySelector<HTMLInputElement>(`#${id}`);
+      if (field) field.value = value;
+    }
+    this.refilter();
+  }
+
   /** A page of rows arrived from the host. */
   addPage(offset: number, columns: Parameters<TensorData["add"]>[1]): void {
     if (!this.data) return;

@@ -6,6 +6,8 @@ import { createControl, registerToolkit } from "../ui/toolkit";
 import { vscodeApi } from "../ui/vscodeApi";
 import type { RecipeFromWebview, RecipeToWebview, TensorRowView } from "../../src/shared/recipeProtocol";
 import { RECIPE_ROWS_PAGE } from "../../src/shared/recipeProtocol";
+import type { TypeMapSelection } from "../../src/shared/typeMapProtocol";
+import { TypeMapView } from "../typemap/typeMapView";
 
 type State = Extract<RecipeToWebview, { type: "state" }>;
 const api = vscodeApi<unknown, RecipeFromWebview>();
@@ -78,6 +80,9 @@ function render(s: State): void {
     root.append(ul);
   }
 
+  if (s.layerMapping) root.append(mappingSection(s.layerMapping));
+  root.append(mapSection(s));
+
   const groups = el("section");
   groups.append(el("h3", {}, "Tensor kinds (set one type for every tensor of a kind)"));
   const gt = el("table", { id: "groups" });
@@ -136,6 +141,51 @@ function render(s: State): void {
     tensors.append(more);
   }
   root.append(tensors);
+}
+
+function mappingSection(m: NonNullable<State["layerMapping"]>): HTMLElement {
+  const sec = el("section", { id: "layer-mapping" });
+  sec.append(el("h3", {}, `Layer mapping: recipe made for ${m.fromLayerCount} layers, this model has ${m.toLayerCount} (by relative depth)`));
+  const t = el("table", { id: "layer-mapping-table" });
+  const head = el("tr");
+  head.append(el("th", {}, "rule"), el("th", {}, "type"), el("th", {}, "layers in the recipe"), el("th", {}, "layers here"), el("th", {}, "tensors matched"));
+  t.append(head);
+  for (const r of m.rows) {
+    const tr = el("tr", { class: r.matches === 0 ? "unmatched" : "" });
+    tr.append(el("td", { class: "pattern" }, r.pattern), el("td", {}, r.type), el("td", {}, r.from), el("td", {}, r.to), el("td", { class: "num" }, r.matches === 0 ? "none: matches nothing" : String(r.matches)));
+    t.append(tr);
+  }
+  sec.append(t);
+  return sec;
+}
+
+let selection: TypeMapSelection | undefined;
+let mapView: TypeMapView | undefined;
+
+/** The tensor-type map of the recipe's result; drag over cells, pick a type, and a rule is written. */
+function mapSection(s: State): HTMLElement {
+  const sec = el("section", { id: "recipe-map" });
+  sec.append(el("h3", {}, "Tensor-type map (drag over cells to select, then choose a type)"));
+  mapView?.dispose();
+  const status = el("span", { id: "map-selection" }, "nothing selected");
+  const view = new TypeMapView({
+    id: "recipe-typemap",
+    onSelect: (sel) => {
+      selection = sel;
+      const parts = [sel.kinds.length ? `${sel.kinds.join(", ")} × ${sel.layers.length} layer${sel.layers.length === 1 ? "" : "s"}` : "", sel.names.join(", ")].filter(Boolean);
+      status.textContent = parts.length ? parts.join(" + ") : "nothing selected";
+    },
+  });
+  mapView = view;
+  selection = undefined;
+  const apply = typeDropdown("map-selection-type", "", ["", ...s.types], (v) => {
+    if (selection && v) api.postMessage({ type: "setSelectionType", selection, ruleType: v });
+  });
+  const bar = el("div", { class: "map-bar" });
+  bar.append("Set selection to ", apply, " ", status);
+  sec.append(view.element, bar);
+  requestAnimationFrame(() => view.setData(s.map));
+  return sec;
 }
 
 window.addEventListener("message", (e: MessageEvent<RecipeToWebview>) => {

@@ -4,6 +4,8 @@ import { makeTempFolder, removeTempFolder, sweepStaleTempFolders } from "../../c
 import { locateTools } from "../../core/native/toolLocator";
 import { findQuantPreset } from "../../core/quant/presets";
 import { prepareRecipeQuantize, type RecipeQuantizeInputs } from "../../core/quant/recipeFile";
+import { describeLayers } from "../../core/quant/layerPattern";
+import { formatLayerMapping } from "../../core/quant/recipeRemap";
 import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
 import {
   QuantizeError, estimateQuantizedSize, formatBytes, freeBytes, inspectSource, runQuantizeJob, type QuantizeRequest, type QuantizeStage, type SourceInfo, DEFAULT_DRY_RUN_LIMIT_MS,
@@ -21,6 +23,8 @@ export const quantizeCommand: CliCommand = {
 
 Quantizes IN (any shard of a split set) to OUT as TYPE (any llama-quantize type, e.g. Q4_K_M),
 or with the per-tensor types of a recipe (*.quant.json; it also names its imatrix, if any).
+A recipe made for another layer count (recorded by \`recipe extract\`, or its model's) has its layer
+ranges mapped by relative depth; the mapping table is printed first.
 Writes a temp file beside OUT, verifies it, then renames it; IN is never modified.
 
 --recipe FILE             apply a recipe: compiled to a temp --tensor-type-file (removed after)
@@ -64,6 +68,7 @@ Writes a temp file beside OUT, verifies it, then renames it; IN is never modifie
       const recipe = recipeFile !== undefined && tempDir !== undefined
         ? await prepareRecipeQuantize(recipeFile, input, path.join(tempDir, "tensor-types.txt"))
         : undefined;
+      if (recipe?.layerMapping) io.err(`${formatLayerMapping(recipe.layerMapping, describeLayers)}\n`);
       for (const w of recipe?.warnings ?? []) io.err(`recipe: ${w.message}\n`);
       return await quantizeWith(flags, recipe, positional, input, output, io);
     } finally {

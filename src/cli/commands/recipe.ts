@@ -14,6 +14,7 @@ import { optimizeRecipe, type OptimizeResult } from "../../core/quant/optimizerR
 import { resolveGpuLayers, type GpuOffloadSetting } from "../../core/quant/quantizeArgs";
 import { serializeRecipe } from "../../core/quant/recipeParse";
 import { CliCommand, CliUsageError, parseFlags, rejectUnknownFlags } from "../cliCommand";
+import { EXTRACT_USAGE, runRecipeExtract } from "./recipeExtract";
 
 const VALUED = ["budget", "calib", "eval", "imatrix", "max-evals", "max-seconds", "out", "probe-chunks", "refine-rounds", "verify-chunks", "ctx", "threads", "ngl", "gpu", "tools", "work", "design", "top-k"];
 const SWITCHES = ["json", "overwrite", "no-engine"];
@@ -53,7 +54,7 @@ export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quan
   ].join("\n") + "\n";
 }
 
-const USAGE = `usage: gguf-studio recipe optimize BASE --budget B --calib F --eval F --out RECIPE.quant.json [options]
+const OPTIMIZE_USAGE = `usage: gguf-studio recipe optimize BASE --budget B --calib F --eval F --out RECIPE.quant.json [options]
 
 Finds a per-tensor quantization recipe for BASE (an F16/BF16/F32 GGUF) that fits the size budget
 with the lowest mean KL divergence: measures each (layer, kind) group's KLD at candidate types on
@@ -89,13 +90,14 @@ Ctrl-C stops; the measurements made so far stay in the work folder and a rerun r
 
 export const recipeCommand: CliCommand = {
   name: "recipe",
-  summary: "recipe optimize: find a per-tensor quant recipe for a size budget (lowest measured KLD)",
-  usage: USAGE,
+  summary: "recipe optimize: find a per-tensor quant recipe for a size budget; recipe extract: a quant's types as a recipe",
+  usage: `${OPTIMIZE_USAGE}\n${EXTRACT_USAGE}`,
   async run(args, io) {
+    if (args[0] === "extract") return runRecipeExtract(args.slice(1), io);
     const { flags, positional } = parseFlags(args, VALUED);
     rejectUnknownFlags(flags, [...VALUED, ...SWITCHES]);
     const [sub, base, ...extra] = positional;
-    if (sub !== "optimize") throw new CliUsageError(sub ? `unknown recipe subcommand "${sub}" (expected optimize)` : "give a subcommand: optimize");
+    if (sub !== "optimize") throw new CliUsageError(sub ? `unknown recipe subcommand "${sub}" (expected optimize or extract)` : "give a subcommand: optimize or extract");
     if (!base) throw new CliUsageError("give the BASE model");
     if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
     const one = (name: string) => flags.get(name)?.at(-1);

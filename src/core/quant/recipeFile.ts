@@ -8,6 +8,7 @@ import { parseRecipe } from "./recipeParse";
 import { compileRecipe, writeCompiledRecipe } from "./recipeCompile";
 import { resolveRecipe } from "./recipeResolve";
 import type { QuantRecipe, RecipeProblem, RecipeResolution, RecipeTensor } from "./recipeTypes";
+import { modelLayerCount, recipeLayerCount, remapRecipeLayers, type LayerMapping } from "./recipeRemap";
 
 export async function loadRecipeFile(file: string): Promise<{ recipe: QuantRecipe; warnings: RecipeProblem[] }> {
   const text = await fs.promises.readFile(file, "utf8");
@@ -64,6 +65,29 @@ export interface RecipeQuantizeInputs {
   readonly resolution: RecipeResolution;
   readonly warnings: readonly RecipeProblem[];
   readonly estimatedFileBytes: number;
+  /** Set when the recipe was made for another layer count and its layer ranges were mapped by relative depth. */
+  readonly layerMapping?: LayerMapping;
+}
+
+/**
+ * The layer count a recipe was made for: recorded in it (extracted recipes), else that of its
+ * `model` when the file exists; undefined when neither says.
+ */
+export async function recipeSourceLayerCount(recipe: QuantRecipe, recipeDir: string): Promise<number | undefined> {
+  const recorded = recipeLayerCount(recipe);
+  if (recorded !== undefined || !recipe.model) return recorded;
+  const modelPath = path.resolve(recipeDir, recipe.model);
+  if (!fs.existsSync(modelPath)) return undefined;
+  return modelLayerCount((await readGgufModel(modelPath)).tensors);
+}
+
+/** The recipe to apply to `model`: remapped by relative depth when it was made for another layer count. */
+export async function recipeForModel(recipe: QuantRecipe, recipeDir: string, model: RecipeModel): Promise<{ recipe: QuantRecipe; layerMapping?: LayerMapping }> {
+  const from = await recipeSourceLayerCount(recipe, recipeDir);
+  const to = modelLayerCount(model.tensors);
+  if (from === undefined || to === 0 || from === to) return { recipe };
+  const layerMapping = remapRecipeLayers(recipe, from, model.tensors);
+  return { recipe: layerMapping.recipe, layerMapping };
 }
 
 /**
@@ -71,13 +95,16 @@ export interface RecipeQuantizeInputs {
  * `tensorTypeFile`. Spread the result's type/tensorTypeFile/imatrix into a QuantizeRequest.
  */
 export async function prepareRecipeQuantize(recipeFile: string, sourcePath: string, tensorTypeFile: string): Promise<RecipeQuantizeInputs> {
-  const { recipe, warnings } = await loadRecipeFile(recipeFile);
+  const loaded = await loadRecipeFile(recipeFile);
   const model = await loadRecipeModel(sourcePath);
+  const { recipe, layerMapping } = await recipeForModel(loaded.recipe, path.dirname(recipeFile), model);
+  const warnings = loaded.warnings;
   const resolution = resolveForModel(recipe, model);
   const written = await writeCompiledRecipe(compileRecipe(recipe, resolution, path.dirname(recipeFile)), tensorTypeFile);
   return {
     type: written.ftype, tensorTypeFile: written.tensorTypeFile, resolution,
     warnings: [...warnings, ...resolution.problems], estimatedFileBytes: estimateOutputFileBytes(model, resolution),
+    ...(layerMapping ? { layerMapping } : {}),
     ...(written.imatrix ? { imatrix: written.imatrix } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { reportError } from "../errors";
 import type { GgufDocument } from "./ggufDocument";
 import { exportModelReport } from "./inspectorExport";
 import { acceptWebviewMessage } from "../../shared/messageSchema";
+import { saveTypeMapExport } from "../typeMapExport";
 
 /** Largest tensor page answered at once, whatever the webview asks for. */
 const MAX_TENSOR_PAGE = 50_000;
@@ -111,6 +112,14 @@ export class InspectorSession extends Disposable {
           if (written) this.post({ type: "notice", message: `Exported ${m.table} to ${written}` });
           return;
         }
+        case "exportTypeMap": {
+          const written = await saveTypeMapExport(m.format, m.data, this.doc.uri.fsPath.replace(/\.gguf$/i, `.type-map.${m.format}`));
+          if (written) this.post({ type: "notice", message: `Exported the tensor-type map to ${written}` });
+          return;
+        }
+        case "extractRecipe":
+          await vscode.commands.executeCommand("ggufStudio.extractRecipe", this.doc.uri);
+          return;
         case "reload":
           await this.doc.reload();
           return;

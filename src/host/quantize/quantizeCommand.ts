@@ -14,6 +14,8 @@ import {
   type QuantizeDeps, type QuantizeRequest, type QuantizeResult, type QuantizeStage, type ToolInvoker,
 } from "../../core/quant/quantizeJob";
 import { loadRecipeFile, prepareRecipeQuantize, type RecipeQuantizeInputs } from "../../core/quant/recipeFile";
+import { describeLayers } from "../../core/quant/layerPattern";
+import { formatLayerMapping, type LayerMapping } from "../../core/quant/recipeRemap";
 import type { RunHistoryStore } from "../../core/quant/runHistory";
 import type { StudioContext } from "../context";
 import { GgufInspectorProvider } from "../editors/ggufInspectorProvider";
@@ -58,6 +60,17 @@ async function prepareRecipe(ctx: StudioContext, recipeFile: string, source: str
   return inputs;
 }
 
+/** A recipe made for another layer count: show what mapped to what (and what matches nothing) first. */
+async function confirmLayerMapping(ctx: StudioContext, mapping: LayerMapping): Promise<boolean> {
+  const table = formatLayerMapping(mapping, describeLayers);
+  ctx.log.info(table);
+  const go = "Quantize with Mapped Layers";
+  const answer = await vscode.window.showWarningMessage(
+    `This recipe was made for a ${mapping.fromLayerCount}-layer model; this one has ${mapping.toLayerCount}. Its layer ranges were mapped by relative depth.`,
+    { modal: true, detail: table }, go);
+  return answer === go;
+}
+
 /** Collects a request through the QuickPicks; undefined when the user backs out. */
 async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDeps, cleanup: string[]): Promise<CollectedRequest | undefined> {
   const given = modelUriFromArgument(arg, () => GgufInspectorProvider.current?.active?.uri)?.fsPath;
@@ -75,6 +88,7 @@ async function collectRequest(ctx: StudioContext, arg: unknown, deps: QuantizeDe
   const target: TargetChoice | undefined = givenRecipe ? { kind: "recipe", path: givenRecipe } : await pickTargetType();
   if (!target) return undefined;
   const recipe = target.kind === "recipe" ? await prepareRecipe(ctx, target.path, info.shardPaths[0], cleanup) : undefined;
+  if (recipe?.layerMapping && !(await confirmLayerMapping(ctx, recipe.layerMapping))) return undefined;
   const typeName = target.kind === "preset" ? target.preset.name : recipe?.type ?? "";
   // A recipe that names its imatrix uses it; otherwise the usual step, required when the recipe's types need one.
   const imatrix: ImatrixChoice | undefined = recipe?.imatrix

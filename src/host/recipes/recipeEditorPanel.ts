@@ -8,8 +8,10 @@ import type { QuantRecipe, RecipeResolution, RecipeRule } from "../../core/quant
 import { RECIPE_FROM_WEBVIEW_SCHEMA, type RecipeFromWebview, type RecipeToWebview } from "../../shared/recipeProtocol";
 import type { StudioContext } from "../context";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
-import { buildState, kindPattern, rowView } from "./recipeView";
 import { acceptWebviewMessage } from "../../shared/messageSchema";
+import { buildState, kindPattern, rowView, selectionRules } from "./recipeView";
+import { recipeSourceLayerCount } from "../../core/quant/recipeFile";
+import { modelLayerCount, remapRecipeLayers, type LayerMapping } from "../../core/quant/recipeRemap";
 
 export class RecipeEditorPanel implements vscode.Disposable {
   private static readonly open = new Map<string, RecipeEditorPanel>();
@@ -33,6 +35,7 @@ export class RecipeEditorPanel implements vscode.Disposable {
     });
     panel.webview.html = buildWebviewHtml(panel.webview, ctx.extension.extensionUri, { entry: "recipe", title: "Recipe editor" });
     const editor = new RecipeEditorPanel(ctx, panel, recipeFile, recipe, model);
+    editor.sourceLayers = await recipeSourceLayerCount(recipe, path.dirname(recipeFile));
     RecipeEditorPanel.open.set(recipeFile, editor);
     return editor;
   }
@@ -58,6 +61,15 @@ export class RecipeEditorPanel implements vscode.Disposable {
     );
   }
 
+  /** Layer count the recipe was made for (recorded, or its model's), found once when the editor opens. */
+  private sourceLayers: number | undefined;
+
+  /** How the recipe's layer ranges map onto this model, when it was made for another layer count. */
+  private layerMapping(): LayerMapping | undefined {
+    const to = modelLayerCount(this.model.tensors);
+    return this.sourceLayers !== undefined && to > 0 && this.sourceLayers !== to ? remapRecipeLayers(this.recipe, this.sourceLayers, this.model.tensors) : undefined;
+  }
+
   get currentRecipe(): QuantRecipe {
     return this.recipe;
   }
@@ -71,7 +83,7 @@ export class RecipeEditorPanel implements vscode.Disposable {
   }
 
   private pushState(): void {
-    const { message, resolution } = buildState(this.recipe, this.model, this.recipeFile);
+    const { message, resolution } = buildState(this.recipe, this.model, this.recipeFile, this.layerMapping());
     this.resolution = resolution;
     this.lastState = message;
     this.post(message);
@@ -113,6 +125,11 @@ export class RecipeEditorPanel implements vscode.Disposable {
         const kept = rules.filter((r) => r.pattern !== pattern);
         const rule: RecipeRule = { pattern, type: m.groupType, note: `every ${m.kind} (set in the editor)` };
         return this.update({ ...this.recipe, rules: [...kept, rule] });
+      }
+      case "setSelectionType": {
+        const added = selectionRules(m.selection, m.ruleType, this.model);
+        if (added.length === 0) return;
+        return this.update({ ...this.recipe, rules: [...rules, ...added] });
       }
       default: {
         const never: never = m;

@@ -18,6 +18,8 @@ import { hostToolRun, tokenSignal } from "../kld/hostRunner";
 import { kldCacheDir, evaluateAndStore } from "../kld/kldFeature";
 import { askImatrix, askMeasurementBudget } from "./optimizePrompts";
 import { RecipeEditorPanel } from "./recipeEditorPanel";
+import { extractRecipeCommand } from "./extractCommand";
+import { compareModels } from "../compare/comparePanel";
 
 const BASE_TYPES = ["Q2_K", "Q3_K", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K", "Q8_0", "IQ2_XXS", "IQ2_S", "IQ3_XXS"];
 
@@ -206,5 +208,7 @@ export const recipesFeature: Feature = {
     "ggufStudio.newRecipe": newRecipe,
     "ggufStudio.openRecipeEditor": openRecipeEditor,
     "ggufStudio.optimizeRecipe": optimize,
+    "ggufStudio.extractRecipe": extractRecipeCommand,
+    "ggufStudio.compareModels": compareModels,
   },
 };

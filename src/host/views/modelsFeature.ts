@@ -14,6 +14,6 @@ export const modelsFeature: Feature = {
   activate(ctx: StudioContext): void {
     GgufInspectorProvider.register(ctx);
     tree = ctx.register(new ModelsTreeProvider(ctx));
-    ctx.register(vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false }));
+    ctx.register(vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true }));
   },
 };

@@ -2,6 +2,7 @@
 // message of each type passes; anything malformed, unknown or padded with extra fields does not.
 import assert from "node:assert/strict";
 import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartsFromWebview } from "../../../src/shared/chartsProtocol";
+import { FROM_COMPARE_SCHEMA, type FromCompare } from "../../../src/shared/compareProtocol";
 import { FROM_INSPECTOR_SCHEMA, type FromInspector } from "../../../src/shared/inspectorProtocol";
 import { acceptWebviewMessage, parseMessage, type MessageSchema } from "../../../src/shared/messageSchema";
 import { RECIPE_FROM_WEBVIEW_SCHEMA, type RecipeFromWebview } from "../../../src/shared/recipeProtocol";
@@ -13,6 +14,7 @@ const VALID_INSPECTOR = [
   { type: "requestArrayPage", requestId: 2, key: "tokenizer.ggml.tokens", offset: 0, count: 100, query: "" },
   { type: "copyText", text: "--tensor-type x=q4_k", what: "rules" }, { type: "copyMetadataValue", key: "general.name" },
   { type: "editChatTemplate", key: "tokenizer.chat_template" }, { type: "export", table: "tensors", format: "csv" }, { type: "reload" },
+  { type: "exportTypeMap", format: "svg", data: "<svg/>" }, { type: "extractRecipe" },
 ] satisfies FromInspector[];
 const VALID_CHARTS = [
   { type: "ready" }, { type: "selectBase", file: "/tmp/a.kld-results.json" },
@@ -22,13 +24,16 @@ const VALID_RECIPE = [
   { type: "ready" }, { type: "requestRows", offset: 400, count: 400 }, { type: "setBaseType", baseType: "Q4_K" },
   { type: "setRuleType", index: 0, ruleType: "Q6_K" }, { type: "removeRule", index: 1 },
   { type: "addRule", pattern: "ffn_down", ruleType: "Q5_K" }, { type: "setGroupType", kind: "attn_v", groupType: "Q8_0" },
+  { type: "setSelectionType", selection: { layers: [0, 1], kinds: ["ffn_down"], names: ["output.weight"] }, ruleType: "Q6_K" },
 ] satisfies RecipeFromWebview[];
+const VALID_COMPARE = [{ type: "ready" }, { type: "exportTypeMap", side: "a", format: "png", data: "iVBOR" }] satisfies FromCompare[];
 const VALID_PREVIEW = [{ type: "ready" }, { type: "selectConversation", name: "tool call" }] satisfies TemplatePreviewFromWebview[];
 
 const SUITES: { name: string; schema: MessageSchema<{ type: string }>; valid: readonly { type: string }[] }[] = [
   { name: "inspector", schema: FROM_INSPECTOR_SCHEMA as MessageSchema<{ type: string }>, valid: VALID_INSPECTOR },
   { name: "charts", schema: CHARTS_FROM_WEBVIEW_SCHEMA as MessageSchema<{ type: string }>, valid: VALID_CHARTS },
   { name: "recipe", schema: RECIPE_FROM_WEBVIEW_SCHEMA as MessageSchema<{ type: string }>, valid: VALID_RECIPE },
+  { name: "compare", schema: FROM_COMPARE_SCHEMA as MessageSchema<{ type: string }>, valid: VALID_COMPARE },
   { name: "template preview", schema: TEMPLATE_PREVIEW_FROM_WEBVIEW_SCHEMA as MessageSchema<{ type: string }>, valid: VALID_PREVIEW },
 ];
 
