@@ -38,7 +38,7 @@ describe("toolLocator", () => {
     const onPath = makeToolDir(root, "onpath", ["llama-gguf-split"]);
     const loc = locateTools({ configuredDir: path.join(root, "nope"), extensionRoot: path.join(root, "ext"), pathEnv: onPath });
     assert.equal(loc.found["llama-gguf-split"]?.source, "path");
-    assert.deepEqual(loc.missing.sort(), ["llama-imatrix", "llama-perplexity", "llama-quantize"]);
+    assert.deepEqual(loc.missing.sort(), ["gguf-studio-probe", "llama-imatrix", "llama-perplexity", "llama-quantize"]);
     assert.match(loc.settingProblem ?? "", /not a folder/);
   });
 
