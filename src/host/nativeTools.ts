@@ -26,6 +26,10 @@ export interface HostToolRunOptions {
   readonly parseProgress?: (line: string, stream: OutputStream) => ToolProgress | undefined;
   readonly onProgress?: (p: ToolProgress) => void;
   readonly onLine?: (line: string, stream: OutputStream) => void;
+  /** Aborts like the token (the probe engine's own stop: close, request time limit). */
+  readonly signal?: AbortSignal;
+  /** For request/response tools (the probe engine): the child's stdin. */
+  readonly onStdin?: (stdin: NodeJS.WritableStream) => void;
 }
 
 export class NativeTools {
@@ -58,7 +62,9 @@ export class NativeTools {
     if (!vscode.workspace.isTrusted) throw new UntrustedWorkspaceError();
     const abort = new AbortController();
     const sub = options.token?.onCancellationRequested(() => abort.abort());
-    if (options.token?.isCancellationRequested) abort.abort();
+    if (options.token?.isCancellationRequested || options.signal?.aborted) abort.abort();
+    const onSignal = () => abort.abort();
+    options.signal?.addEventListener("abort", onSignal, { once: true });
     this.log.info(`$ ${[executable, ...args].map(quoteForLog).join(" ")}`);
     try {
       const result = await runTool({
@@ -70,6 +76,7 @@ export class NativeTools {
         outputs: options.outputs,
         parseProgress: options.parseProgress,
         onProgress: options.onProgress,
+        onStdin: options.onStdin,
         onLine: (line, stream) => {
           if (line.trim().length > 0) this.log.info(line);
           options.onLine?.(line, stream);
@@ -82,6 +89,7 @@ export class NativeTools {
       throw e;
     } finally {
       sub?.dispose();
+      options.signal?.removeEventListener("abort", onSignal);
     }
   }
 }

@@ -19,9 +19,9 @@ function workspaceFile(name: string): string {
 }
 
 describe("native tools in the extension host", () => {
-  it("Show Native Tools lists four working tools with versions and backend", async () => {
+  it("Show Native Tools lists the four llama.cpp tools and the probe engine, working, with versions and backend", async () => {
     const reports = (await vscode.commands.executeCommand("ggufStudio.showNativeTools", { quiet: true })) as NativeToolReport[];
-    assert.deepEqual(reports.map((r) => r.name), ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split"]);
+    assert.deepEqual(reports.map((r) => r.name), ["llama-quantize", "llama-imatrix", "llama-perplexity", "llama-gguf-split", "gguf-studio-probe"]);
     for (const r of reports) {
       assert.equal(r.problem, undefined, `${r.name}: ${r.problem}`);
       assert.ok(r.path && fs.existsSync(r.path), `${r.name} path exists`);

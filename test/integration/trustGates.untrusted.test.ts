@@ -31,7 +31,7 @@ describe("trust gates in an untrusted workspace", function () {
   it("Show Native Tools locates the tools without running any of them", async () => {
     assert.equal(vscode.workspace.isTrusted, false);
     const reports = (await vscode.commands.executeCommand("ggufStudio.showNativeTools", { quiet: true })) as ToolReport[];
-    assert.equal(reports.length, 4);
+    assert.equal(reports.length, 5, "the four llama.cpp tools and the probe engine");
     for (const r of reports) {
       // A version can only come from running the tool (`--version`).
       assert.equal(r.version, undefined, `${r.name} was run: ${r.version}`);

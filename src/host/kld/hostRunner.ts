@@ -6,7 +6,7 @@ import type { StudioContext } from "../context";
 
 export function hostToolRun(ctx: StudioContext, token?: vscode.CancellationToken): ToolRunFn {
   return (o) => ctx.tools.runExecutable(o.executable, o.args, {
-    token, cwd: o.cwd, outputs: o.outputs, parseProgress: o.parseProgress, onProgress: o.onProgress,
+    token, cwd: o.cwd, outputs: o.outputs, parseProgress: o.parseProgress, onProgress: o.onProgress, signal: o.signal, onStdin: o.onStdin,
     onLine: o.onLine ? (line, stream) => o.onLine?.(line, stream) : undefined,
   });
 }
