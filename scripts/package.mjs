@@ -68,7 +68,10 @@ try {
   const license = fs.existsSync(path.join(root, "LICENSE")) ? [] : ["--skip-license"];
   fs.rmSync(out, { force: true });
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  run(process.execPath, [vsce, "package", "--target", target, "--ignoreFile", ignoreFile, "--out", out, "--allow-missing-repository", ...license]);
+  run(process.execPath, [vsce, "package", "--target", target, "--ignoreFile", ignoreFile, "--out", out, "--allow-missing-repository",
+  // No repository URL to prefix README's relative links and images with (docs/images/…): keep them relative
+  // rather than refuse to package.
+  "--no-rewrite-relative-links", ...license]);
 } catch (e) {
   console.error(`package: ${e.message}`);
   process.exitCode = 1;
