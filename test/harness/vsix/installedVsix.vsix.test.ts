@@ -27,11 +27,11 @@ describe("installed VSIX", () => {
     assert.equal(extension.isActive, true);
   });
 
-  it("runs ggufStudio.showNativeTools with the four tools shipped inside the VSIX", async () => {
+  it("runs ggufStudio.showNativeTools with the four tools and the probe engine shipped inside the VSIX", async () => {
     const extension = vscode.extensions.getExtension("gguf-studio.gguf-studio");
     assert.ok(extension);
     const reports = (await vscode.commands.executeCommand("ggufStudio.showNativeTools", { quiet: true })) as ToolReport[];
-    assert.deepEqual(reports.map((r) => r.name).sort(), ["llama-gguf-split", "llama-imatrix", "llama-perplexity", "llama-quantize"]);
+    assert.deepEqual(reports.map((r) => r.name).sort(), ["gguf-studio-probe", "llama-gguf-split", "llama-imatrix", "llama-perplexity", "llama-quantize"]);
     for (const r of reports) {
       assert.equal(r.problem, undefined, `${r.name}: ${r.problem}`);
       assert.equal(r.source, "bundled", `${r.name} comes from ${r.source}`);
