@@ -3,7 +3,6 @@
 // Two designs: "sparse" (every group at one reference type, each other type on two groups, the rest
 // from the weight-error proxy: optimizerSparse.ts) and "grid" (every group at every type).
 // Readings are saved after every probe, so a killed or cancelled run resumes where it stopped.
-import { writeFileAtomically } from "../atomicWrite";
 import { ToolCancelledError } from "../native/toolRunner";
 import { chooseTypes, fitSensitivity, type Choice, type Sensitivity, type TensorGroup } from "./optimizer";
 import { fitSparse, refineByKind, referenceType, typeProbeGroups, type KindRefinement, type SparseFit } from "./optimizerSparse";
@@ -31,7 +30,6 @@ export interface EngineMeasureArgs {
   readonly types: readonly string[];
   /** Budget for quantizable tensor bytes (what chooseTypes gets). */
   readonly tensorBudgetBytes: number;
-  readonly averageBpw: number;
   /** Whether a group may take a type (imatrix-only types need imatrix data). */
   readonly allowed: (g: TensorGroup, t: string) => boolean;
   /** Saved readings (group → type → KLD) from an earlier run; updated in place and saved by `save`. */
@@ -163,9 +161,4 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
       refineWallMs: Date.now() - rStart, refineEvaluations: refinement.evaluations,
     },
   };
-}
-
-/** Saves readings atomically (a kill mid-write never corrupts the resume file). */
-export function readingsSaver(file: string, state: () => unknown): () => Promise<void> {
-  return () => writeFileAtomically(file, JSON.stringify(state(), null, 2));
 }

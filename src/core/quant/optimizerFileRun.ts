@@ -70,7 +70,7 @@ export async function quantizeAndMeasure(o: OptimizeOptions, model: RecipeModel,
   return { fileBytes, parsed };
 }
 
-export async function measureByEngine(o: OptimizeOptions & { readonly engine: string }, c: MeasureContext & { readonly averageBpw: number; readonly allowed: (g: TensorGroup, t: string) => boolean }): Promise<MeasuredChoice> {
+export async function measureByEngine(o: OptimizeOptions & { readonly engine: string }, c: MeasureContext & { readonly allowed: (g: TensorGroup, t: string) => boolean }): Promise<MeasuredChoice> {
   o.onProgress?.({ phase: "probe", done: 0, total: 1, message: "loading the base model into the probe engine and computing its log-probabilities" });
   const eo: ProbeEngineOptions = {
     executable: o.engine, basePath: o.basePath, textPath: c.probeText, contextSize: c.ctx, chunks: c.probeChunks, imatrix: o.imatrix,
@@ -81,7 +81,7 @@ export async function measureByEngine(o: OptimizeOptions & { readonly engine: st
   try {
     const design: ProbeDesign = o.design ?? "sparse";
     const r = await measureWithEngine({
-      engine, design, groups: c.groups, types: c.types, tensorBudgetBytes: c.tensorBudgetBytes, averageBpw: c.averageBpw, allowed: c.allowed,
+      engine, design, groups: c.groups, types: c.types, tensorBudgetBytes: c.tensorBudgetBytes, allowed: c.allowed,
       readings: c.store.state.measurements, save: c.save, mayEvaluate: c.withinBudget, signal: o.signal,
       onProgress: (p) => o.onProgress?.({ phase: p.phase === "refine" ? "refine" : "probe", done: p.done, total: p.total, message: p.message, rate: p.rate, etaMs: p.etaMs }),
     });

@@ -191,7 +191,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   const covered = o.imatrix ? await imatrixCoverage(o.imatrix) : undefined;
   // Checks the budget before spending any time.
   const design: ProbeDesign | "files" = o.engine ? (o.design ?? "sparse") : "files";
-  const { groups, budgetBytes, fixedBytes: fixed, types, averageBpw } = planOptimization(model, o.budget, { imatrixCoverage: covered, hasImatrix: o.imatrix !== undefined, candidateTypes: o.candidateTypes, design });
+  const { groups, budgetBytes, fixedBytes: fixed, types } = planOptimization(model, o.budget, { imatrixCoverage: covered, hasImatrix: o.imatrix !== undefined, candidateTypes: o.candidateTypes, design });
   const ctx = o.contextSize ?? 256;
   const probeChunks = o.probeChunks ?? 12;
   const baseFingerprint = await fileFingerprint(o.basePath);
@@ -221,7 +221,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
   };
   const engine = o.engine;
   const measured = engine
-    ? await measureByEngine({ ...o, engine }, { ...mctx, averageBpw, allowed: (g, t) => allowedType(g, t, covered) })
+    ? await measureByEngine({ ...o, engine }, { ...mctx, allowed: (g, t) => allowedType(g, t, covered) })
     : await measureByFiles(o, { ...mctx, model, base, warnings });
   state = store.state;
   const { choice, additiveChoice } = measured;
