@@ -6,14 +6,12 @@
 // Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
 // Without --model it runs once per fixture in --models (default both), one after the other.
 import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import * as esbuild from "esbuild";
+import { loadCore, root } from "./coreBundle.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 if (!process.argv.includes("--model") && !process.argv.includes("--base")) {
   const rest = process.argv.slice(2);
   const i = rest.indexOf("--models");
@@ -32,13 +30,9 @@ const chunks = Number(arg("chunks", "48"));
 const probeChunks = Number(arg("probe-chunks", "12"));
 const threads = Number(arg("threads", String(Math.max(1, os.cpus().length))));
 
-const bundle = path.join(os.tmpdir(), `gguf-studio-bench-kld-${process.pid}.cjs`);
-await esbuild.build({
-  stdin: { contents: `export * from "./src/core/quant/optimizerRun"; export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { KldResultsStore } from "./src/core/eval/resultsStore"; export { locateTools } from "./src/core/native/toolLocator"; export { fileFingerprint } from "./src/core/eval/fileFingerprint"; export { runTool } from "./src/core/native/toolRunner"; export { probeToolVersion } from "./src/core/native/toolLocator";`, resolveDir: root, loader: "ts" },
-  bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "warning",
-});
-const core = createRequire(import.meta.url)(bundle);
-const tools = core.locateTools({ extensionRoot: root }).found;
+const { core, tools, done } = await loadCore("kld", ["./src/core/quant/optimizerRun", "./src/core/eval/kldJob", { from: "./src/core/eval/logitsCache", names: ["LogitsCache"] },
+  { from: "./src/core/eval/resultsStore", names: ["KldResultsStore"] }, { from: "./src/core/eval/fileFingerprint", names: ["fileFingerprint"] },
+  { from: "./src/core/native/toolRunner", names: ["runTool"] }, { from: "./src/core/native/toolLocator", names: ["probeToolVersion"] }], { need: ["llama-quantize", "llama-perplexity"] });
 const quantize = tools["llama-quantize"].path;
 const perplexity = tools["llama-perplexity"].path;
 const base = arg("base") ? path.resolve(arg("base")) : path.join(root, "test", "fixtures", modelName);
@@ -75,7 +69,7 @@ if (!process.argv.includes("--no-imatrix")) {
 }
 // Presets already measured the same way (same file content, eval text, context, chunks) are reused.
 const previous = (await store.listBases()).flatMap((b) => b.data.results);
-const fp = createRequire(import.meta.url)(bundle).fileFingerprint;
+const fp = core.fileFingerprint;
 const todo = [];
 for (const q of presetFiles) {
   const f = await fp(q.path);
@@ -132,7 +126,7 @@ for (const b of budgets) {
 const report = { model: modelName, base, evalText: path.basename(evalPath), probeText: path.basename(calibPath), design: engine ? design : "files", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMsNow / 1000, storedEvalMeanS: oneEvalMs / 1000, rows };
 const designTag = engine ? `-${design}` : "-files";
 fs.writeFileSync(path.join(work, `${optimizerImatrix ? "results-optimizer-imatrix" : "results"}${designTag}.json`), JSON.stringify(report, null, 2));
-fs.rmSync(bundle, { force: true });
+done();
 console.log(`| quant | kind | bytes | mean KLD | 99.9% KLD | same top p |\n|---|---|---:|---:|---:|---:|`);
 for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {
   console.log(`| ${r.name} | ${r.kind} | ${r.bytes} | ${r.meanKld.toFixed(6)} | ${r.kld99_9?.toFixed(4) ?? ""} | ${r.sameTopP?.toFixed(2) ?? ""}% |`);

@@ -6,32 +6,20 @@
 // then verified like the optimizer's (llama-quantize + llama-perplexity on the eval text).
 //   node scripts/bench/optimizerOracle.mjs [--models tiny-llama,tiny-moe] [--budgets Q3_K_M] [--probe-chunks 12] [--chunks 48] [--max-evals 1500]
 // Budgets are the stock presets' file sizes. Writes .bench/oracle/<model>.json and prints Markdown.
-import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import * as esbuild from "esbuild";
+import { loadCore, root } from "./coreBundle.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
 const probeChunks = Number(arg("probe-chunks", "12"));
 const chunks = Number(arg("chunks", "48"));
 const maxEvals = Number(arg("max-evals", "1500"));
 const threads = Math.max(1, os.cpus().length);
 const LADDER = ["Q2_K", "Q3_K", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K", "Q8_0"];
 
-const bundle = path.join(os.tmpdir(), `gguf-studio-bench-oracle-${process.pid}.cjs`);
-await esbuild.build({
-  stdin: {
-    contents: `export * from "./src/core/quant/optimizer"; export * from "./src/core/quant/optimizerRun"; export * from "./src/core/quant/optimizerFileRun"; export * from "./src/core/quant/optimizerEngineRun";
-export * from "./src/core/quant/probeEngine"; export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { locateTools } from "./src/core/native/toolLocator";
-export { loadRecipeModel, estimateOutputFileBytes, resolveForModel } from "./src/core/quant/recipeFile"; export { readGgufModel } from "./src/core/gguf/splitSet"; export { runTool } from "./src/core/native/toolRunner";`,
-    resolveDir: root, loader: "ts",
-  },
-  bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "warning",
-});
-const core = createRequire(import.meta.url)(bundle);
-const tools = core.locateTools({ extensionRoot: root }).found;
+const { core, tools, done } = await loadCore("oracle", ["./src/core/quant/optimizer", "./src/core/quant/optimizerRun", "./src/core/quant/optimizerMeasure", "./src/core/quant/optimizerEngineRun", "./src/core/quant/probeEngine", "./src/core/eval/kldJob", { from: "./src/core/eval/logitsCache", names: ["LogitsCache"] }, { from: "./src/core/quant/recipeFile", names: ["loadRecipeModel", "estimateOutputFileBytes", "resolveForModel"] }, { from: "./src/core/gguf/splitSet", names: ["readGgufModel"] }, { from: "./src/core/native/toolRunner", names: ["runTool"] }], { need: ["llama-quantize", "llama-perplexity", "gguf-studio-probe"] });
 const calib = path.join(root, "test", "fixtures", "code-calib.txt");
 const evalText = path.join(root, "test", "fixtures", "code-eval.txt");
 const out = path.join(root, ".bench", "oracle");
@@ -102,4 +90,4 @@ for (const m of arg("models", "tiny-llama,tiny-moe").split(",")) {
   await engine.close();
   fs.writeFileSync(path.join(out, `${m}.json`), JSON.stringify({ date: new Date().toISOString(), probeChunks, chunks, results }, null, 2));
 }
-fs.rmSync(bundle, { force: true });
+done();

@@ -10,14 +10,13 @@
 //   node scripts/bench/optimizerScale.mjs [--presets small,medium,1b] [--chunks 4] [--ctx 256] [--probes 5] [--old-probes 2] [--full-run small]
 // Writes .bench/scale/results.json and prints Markdown.
 import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import * as esbuild from "esbuild";
+import { loadCore, root } from "./coreBundle.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
 const presets = arg("presets", "small,medium,1b").split(",");
 const chunks = Number(arg("chunks", "4"));
 const ctx = Number(arg("ctx", "256"));
@@ -26,18 +25,7 @@ const nOld = Number(arg("old-probes", "2"));
 const fullRun = new Set(arg("full-run", "small").split(",").filter(Boolean));
 const threads = Math.max(1, os.cpus().length);
 
-const bundle = path.join(os.tmpdir(), `gguf-studio-bench-scale-${process.pid}.cjs`);
-await esbuild.build({
-  stdin: {
-    contents: `export * from "./src/core/quant/optimizer"; export * from "./src/core/quant/optimizerRun"; export * from "./src/core/quant/optimizerFileRun"; export * from "./src/core/quant/optimizerSparse";
-export * from "./src/core/quant/probeEngine"; export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { locateTools } from "./src/core/native/toolLocator";
-export { loadRecipeModel } from "./src/core/quant/recipeFile"; export { readGgufModel } from "./src/core/gguf/splitSet"; export { ggmlTypeName } from "./src/core/gguf/ggmlTypes";`,
-    resolveDir: root, loader: "ts",
-  },
-  bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "warning",
-});
-const core = createRequire(import.meta.url)(bundle);
-const tools = core.locateTools({ extensionRoot: root }).found;
+const { core, tools, done } = await loadCore("scale", ["./src/core/quant/optimizer", "./src/core/quant/optimizerRun", "./src/core/quant/optimizerMeasure", "./src/core/quant/optimizerSparse", "./src/core/quant/probeEngine", "./src/core/eval/kldJob", { from: "./src/core/eval/logitsCache", names: ["LogitsCache"] }, { from: "./src/core/quant/recipeFile", names: ["loadRecipeModel"] }, { from: "./src/core/gguf/splitSet", names: ["readGgufModel"] }, { from: "./src/core/gguf/ggmlTypes", names: ["ggmlTypeName"] }], { need: ["llama-quantize", "llama-perplexity", "gguf-studio-probe"] });
 for (const t of ["llama-quantize", "llama-perplexity", "gguf-studio-probe"]) if (!tools[t]) throw new Error(`${t} not built: npm run build:native`);
 const text = path.join(root, "test", "fixtures", "code-calib.txt");
 const work = path.join(root, ".bench", "scale");
@@ -116,4 +104,4 @@ for (const preset of presets) {
 }
 function res2s(c) { return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "number" && k.endsWith("Ms") ? `${(v / 1000).toFixed(1)} s` : v])); }
 fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(report, null, 2));
-fs.rmSync(bundle, { force: true });
+done();

@@ -3,32 +3,20 @@
 // loses against the full one. For many (group, type) pairs on both fixtures, side by side in one run.
 //   node scripts/bench/probeAgreement.mjs [--models tiny-llama,tiny-moe] [--chunks 12] [--ctx 256] [--pairs 24] [--k 16,64,256]
 // Writes .bench/probe-agreement/results.json and prints Markdown for BENCHMARKS.md.
-import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import * as esbuild from "esbuild";
+import { loadCore, root } from "./coreBundle.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
 const chunks = Number(arg("chunks", "12"));
 const ctx = Number(arg("ctx", "256"));
 const pairsPerModel = Number(arg("pairs", "24"));
 const ks = arg("k", "16,64,256").split(",").map(Number);
 const threads = Math.max(1, os.cpus().length);
 
-const bundle = path.join(os.tmpdir(), `gguf-studio-bench-agree-${process.pid}.cjs`);
-await esbuild.build({
-  stdin: {
-    contents: `export * from "./src/core/quant/optimizer"; export * from "./src/core/quant/optimizerFileRun"; export * from "./src/core/quant/probeEngine";
-export * from "./src/core/eval/kldJob"; export { LogitsCache } from "./src/core/eval/logitsCache"; export { locateTools } from "./src/core/native/toolLocator";
-export { loadRecipeModel } from "./src/core/quant/recipeFile"; export { readGgufModel } from "./src/core/gguf/splitSet"; export { ggmlTypeName } from "./src/core/gguf/ggmlTypes";`,
-    resolveDir: root, loader: "ts",
-  },
-  bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "warning",
-});
-const core = createRequire(import.meta.url)(bundle);
-const tools = core.locateTools({ extensionRoot: root }).found;
+const { core, tools, done } = await loadCore("agree", ["./src/core/quant/optimizer", "./src/core/quant/optimizerMeasure", "./src/core/quant/probeEngine", "./src/core/eval/kldJob", { from: "./src/core/eval/logitsCache", names: ["LogitsCache"] }, { from: "./src/core/quant/recipeFile", names: ["loadRecipeModel"] }, { from: "./src/core/gguf/splitSet", names: ["readGgufModel"] }, { from: "./src/core/gguf/ggmlTypes", names: ["ggmlTypeName"] }], { need: ["llama-quantize", "llama-perplexity", "gguf-studio-probe"] });
 for (const t of ["llama-quantize", "llama-perplexity", "gguf-studio-probe"]) if (!tools[t]) throw new Error(`${t} not built: npm run build:native`);
 const text = path.join(root, "test", "fixtures", "code-calib.txt");
 const work = path.join(root, ".bench", "probe-agreement");
@@ -112,4 +100,4 @@ for (const m of arg("models", "tiny-llama,tiny-moe").split(",")) {
   console.log(`cost per probe: real path ${(realMs / 1000).toFixed(2)} s; engine ${engineRuns.map((e) => `k=${e.k} ${(e.msPerProbe / 1000).toFixed(3)} s`).join(", ")} (engine load ${(engineRuns[0].loadMs / 1000).toFixed(2)} s + base ${(engineRuns[0].baseMs / 1000).toFixed(2)} s once)`);
 }
 fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(report, null, 2));
-fs.rmSync(bundle, { force: true });
+done();

@@ -14,7 +14,7 @@ import {
   BudgetError, candidateTypes, groupTensors, recipeFromChoice, type Budget, type Choice, type TensorGroup,
 } from "./optimizer";
 import type { RefineRound } from "./optimizerRefine";
-import { measureByEngine, measureByFiles, quantizeAndMeasure, type MeasureContext } from "./optimizerFileRun";
+import { measureByEngine, measureByFiles, quantizeAndMeasure, type MeasureContext } from "./optimizerMeasure";
 import type { ProbeDesign } from "./optimizerEngineRun";
 import { sparseProbeCount, type SparseFit } from "./optimizerSparse";
 import { estimateOutputFileBytes, loadRecipeModel, resolveForModel, type RecipeModel } from "./recipeFile";
