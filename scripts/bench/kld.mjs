@@ -1,7 +1,7 @@
 // Stock presets vs the size-budgeted optimizer on a fixture, measured by mean KLD on held-out text.
 //   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf | --base M.gguf --calib C.txt --eval E.txt]
 //     [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 12] [--refine-rounds 2] [--sensitivity rank-one|raw] [--optimizer-imatrix]
-//     [--design sparse|grid] [--no-engine] [--top-k 64]
+//     [--design sparse|grid] [--no-engine] [--top-k 64] [--types Q2_K,IQ3_XXS,...] [--tag name]
 // --base/--calib/--eval run it on any model (e.g. the validation models of scripts/validation/).
 // Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
 // Without --model it runs once per fixture in --models (default both), one after the other.
@@ -40,6 +40,9 @@ const evalPath = arg("eval") ? path.resolve(arg("eval")) : path.join(root, "test
 const calibPath = arg("calib") ? path.resolve(arg("calib")) : path.join(root, "test", "fixtures", "code-calib.txt");
 const engine = process.argv.includes("--no-engine") ? undefined : tools["gguf-studio-probe"]?.path;
 const design = arg("design", "sparse");
+// --types: the optimizer's candidate ladder (default: its own); --tag names a variant's files and results.
+const candidateTypes = arg("types") ? arg("types").split(",") : undefined;
+const variant = arg("tag") ? `-${arg("tag")}` : "";
 const work = path.join(root, ".bench", "kld", arg("base") ? path.basename(path.dirname(base)) + "-" + modelName.replace(/\.gguf$/, "") : modelName.replace(/\.gguf$/, ""));
 fs.mkdirSync(work, { recursive: true });
 const cache = new core.LogitsCache(path.join(work, "logits"), 20 * 1024 ** 3);
@@ -101,11 +104,12 @@ for (const b of budgets) {
     ...(engine ? { engine, design, topK: Number(arg("top-k", "64")) } : {}),
     cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256, refineRounds: Number(arg("refine-rounds", "2")), sensitivityModel: arg("sensitivity", "rank-one"),
     ...(optimizerImatrix ? { imatrix: optimizerImatrix } : {}),
+    ...(candidateTypes ? { candidateTypes } : {}),
     onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}${p.rate ? ` (${p.rate.toFixed(2)}/s)` : ""}`); },
   });
-  const recipeFile = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}-${b}.quant.json`);
+  const recipeFile = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}${variant}-${b}.quant.json`);
   fs.writeFileSync(recipeFile, JSON.stringify(res.recipe, null, 2) + "\n");
-  const quantOut = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}-${b}.gguf`);
+  const quantOut = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}${variant}-${b}.gguf`);
   fs.renameSync(res.verified.quantPath, quantOut);
   await core.runKldJob({ perplexity, toolVersion: version, basePath: base, quants: [{ path: quantOut, label: `${optimizerLabel} @ ${b}`, origin: "optimizer", recipePath: recipeFile }], evalPath, contextSize: 256, chunks, threads, cache, store });
   rows.push({
@@ -125,7 +129,7 @@ for (const b of budgets) {
 }
 const report = { model: modelName, base, evalText: path.basename(evalPath), probeText: path.basename(calibPath), design: engine ? design : "files", contextSize: 256, chunks, probeChunks, threads, tool: version, oneFullEvalS: oneEvalMsNow / 1000, storedEvalMeanS: oneEvalMs / 1000, rows };
 const designTag = engine ? `-${design}` : "-files";
-fs.writeFileSync(path.join(work, `${optimizerImatrix ? "results-optimizer-imatrix" : "results"}${designTag}.json`), JSON.stringify(report, null, 2));
+fs.writeFileSync(path.join(work, `${optimizerImatrix ? "results-optimizer-imatrix" : "results"}${designTag}${variant}.json`), JSON.stringify(report, null, 2));
 done();
 console.log(`| quant | kind | bytes | mean KLD | 99.9% KLD | same top p |\n|---|---|---:|---:|---:|---:|`);
 for (const r of rows.sort((a, b) => a.bytes - b.bytes)) {

@@ -44,7 +44,10 @@ export function formatOptimizeResult(r: OptimizeResult, recipeFile: string, quan
     ...(r.refinement.predictionHeld ? [`refinement  not needed: the chosen recipe read ${r.refinement.measuredKld.toFixed(6)} on the probe text, as predicted`] : []),
     ...r.refinement.rounds.map((x) => `refinement  round ${x.round}: probe KLD ${x.fromKld.toFixed(6)} → ${x.toKld?.toFixed(6) ?? "not measured"}, ${x.changedGroups} group${x.changedGroups === 1 ? "" : "s"} changed, ${x.accepted ? "kept" : "not kept"}`),
     ...(r.refinement.kindFactors && Object.keys(r.refinement.kindFactors).length > 0
-      ? [`refinement  in-context factor per kind: ${Object.entries(r.refinement.kindFactors).map(([k, f]) => `${k} ×${f.toFixed(2)}`).join(", ")}; re-solved choice ${r.refinement.predictionHeld ? "not kept" : "kept"}`]
+      ? [`refinement  in-context factor per kind: ${Object.entries(r.refinement.kindFactors).map(([k, f]) => `${k} ×${f.toFixed(2)}`).join(", ")}`]
+      : []),
+    ...(r.refinement.candidates && r.refinement.candidates.length > 0
+      ? [`candidates  measured whole on the probe text: ${r.refinement.candidates.map((c) => `${c.label} ${c.kld.toFixed(6)}`).join(", ")}; kept: ${r.refinement.kept ?? "additive"}`]
       : []),
     ...(r.fit ? [`proxy check  reference type ${r.fit.referenceType}; leave-one-out |log error| median ${r.fit.check.medianAbsLogError.toFixed(2)}, worst ${r.fit.check.worstAbsLogError.toFixed(2)} (${r.fit.check.readings} readings)`] : []),
     ...(r.fallbacks.length > 0 ? [`fallbacks   ${r.fallbacks.length} tensor${r.fallbacks.length === 1 ? "" : "s"} cannot take the chosen type (row length), as llama-quantize: ${r.fallbacks.slice(0, 5).map((f) => `${f.tensor} ${f.from}→${f.to}`).join(", ")}${r.fallbacks.length > 5 ? ", …" : ""}`] : []),
@@ -205,7 +208,7 @@ export const recipeCommand: CliCommand = {
         evaluations: result.evaluations, newEvaluations: result.newEvaluations, compared: result.compared,
         refinement: { evaluations: result.refinement.evaluations, probeTextKld: result.refinement.measuredKld, predictionHeld: result.refinement.predictionHeld, rounds: result.refinement.rounds },
         probeWallMs: result.probeWallMs, verifyWallMs: result.verifyWallMs, wallMs, measurementsFile: result.measurementsFile, grouping: result.grouping,
-        design: result.design, costs: result.costs, fallbacks: result.fallbacks, kindFactors: result.refinement.kindFactors ?? null, fit: result.fit ?? null,
+        design: result.design, costs: result.costs, fallbacks: result.fallbacks, kindFactors: result.refinement.kindFactors ?? null, candidates: result.refinement.candidates ?? null, kept: result.refinement.kept ?? null, fit: result.fit ?? null,
       }, null, 2) + "\n");
     } else {
       io.out(formatOptimizeResult(result, out, quantOut, wallMs));

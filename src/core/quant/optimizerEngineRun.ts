@@ -5,7 +5,7 @@
 // Readings are saved after every probe, so a killed or cancelled run resumes where it stopped.
 import { ToolCancelledError } from "../native/toolRunner";
 import { chooseTypes, fitSensitivity, type Choice, type Sensitivity, type TensorGroup } from "./optimizer";
-import { fitSparse, refineByKind, referenceType, typeProbeGroups, type KindRefinement, type SparseFit } from "./optimizerSparse";
+import { blendSensitivity, fitSparse, rankOneFromReadings, refineByKind, referenceType, typeProbeGroups, type KindRefinement, type SparseFit } from "./optimizerSparse";
 import type { ProbeEngineReady, ProbeEvaluator, TensorTypeAssignment } from "./probeEngine";
 import { fillUnmeasured } from "./optimizerRun";
 import { fallbackType } from "./recipeResolve";
@@ -107,6 +107,7 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
   await runAll(todo);
   let fit: SparseFit | undefined;
   let sens: Sensitivity;
+  const alternatives: { label: string; sens: Sensitivity }[] = [];
   if (a.design === "sparse") {
     const refReadings = new Map(groups.filter((g) => a.readings[g.id]?.[ref] !== undefined).map((g) => [g.id, a.readings[g.id][ref]]));
     await runAll(typeProbeGroups(groups, refReadings).flatMap((g) => types.filter((t) => t !== ref && want(g, t)).map((t) => ({ g, t }))));
@@ -133,6 +134,11 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
     const filled: Record<string, Record<string, number>> = Object.fromEntries([...fit.sens].map(([g, c]) => [g, Object.fromEntries(c)]));
     fillUnmeasured(groups, types, filled);
     sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(filled[g.id] ?? {}).filter(([t]) => a.allowed(g, t)))]));
+    const allowedOnly = (m: Sensitivity): Sensitivity => new Map(groups.map((g) => [g.id, new Map([...(m.get(g.id) ?? new Map())].filter(([t]) => a.allowed(g, t)))]));
+    const rankOne = allowedOnly(rankOneFromReadings(groups, types, ref, readingMap));
+    if (groups.every((g) => (rankOne.get(g.id)?.size ?? 0) > 0)) {
+      alternatives.push({ label: "rank-one", sens: rankOne }, { label: "blend", sens: allowedOnly(blendSensitivity(sens, rankOne)) });
+    }
   } else {
     const readingMap: Sensitivity = new Map(groups.map((g) => [g.id, new Map(Object.entries(a.readings[g.id] ?? {}).filter(([t]) => a.allowed(g, t)))]));
     sens = fitSensitivity(readingMap);
@@ -143,7 +149,7 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
   const rStart = Date.now();
   let refineDone = 0;
   const refinement = await refineByKind({
-    groups, types, sens, budgetBytes: a.tensorBudgetBytes, initial: additiveChoice,
+    groups, types, sens, budgetBytes: a.tensorBudgetBytes, initial: additiveChoice, alternatives,
     mayEvaluate: () => a.mayEvaluate(newEvaluations + refineDone),
     measure: async (typeOf, label) => {
       if (a.signal?.aborted) throw new ToolCancelledError("gguf-studio-probe");

@@ -28,6 +28,9 @@ export interface MeasuredChoice {
   readonly refineEvaluations: number;
   readonly predictionHeld: boolean;
   readonly kindFactors?: Readonly<Record<string, number>>;
+  /** Engine path: every whole recipe measured in context (label, probe-text KLD) and the one kept. */
+  readonly candidates?: readonly { readonly label: string; readonly kld: number }[];
+  readonly kept?: string;
   readonly newEvaluations: number;
   readonly probesPlanned: number;
   readonly fit?: SparseFit;
@@ -91,9 +94,9 @@ export async function measureByEngine(o: OptimizeOptions & { readonly engine: st
     const kindFactors = Object.fromEntries(r.refinement.kindFactors);
     return {
       choice: r.refinement.choice, additiveChoice: r.additiveChoice, inContextKld: r.refinement.keptKld, rounds: [], refineEvaluations: r.refinement.evaluations,
-      predictionHeld: !r.refinement.accepted, kindFactors, newEvaluations: r.newEvaluations, probesPlanned: r.probesPlanned, fit: r.fit, referenceType: r.referenceType,
+      predictionHeld: !r.refinement.accepted, kindFactors, candidates: r.refinement.measured, kept: r.refinement.keptLabel, newEvaluations: r.newEvaluations, probesPlanned: r.probesPlanned, fit: r.fit, referenceType: r.referenceType,
       costs: { loadMs: r.costs.loadMs, baseMs: r.costs.baseMs, probeWallMs: r.costs.probeWallMs, medianProbeMs: r.costs.medianProbeMs, refineWallMs: r.costs.refineWallMs },
-      refinementNote: { method: "per-kind in context", evaluations: r.refinement.evaluations, kindFactors, firstKld: r.refinement.firstKld, keptKld: r.refinement.keptKld, accepted: r.refinement.accepted },
+      refinementNote: { method: "per-kind in context", evaluations: r.refinement.evaluations, kindFactors, firstKld: r.refinement.firstKld, keptKld: r.refinement.keptKld, accepted: r.refinement.accepted, kept: r.refinement.keptLabel ?? "additive", measured: r.refinement.measured ?? [] },
     };
   } finally {
     await engine.close();

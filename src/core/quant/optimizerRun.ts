@@ -117,6 +117,9 @@ export interface OptimizeResult {
     readonly measuredKld: number; readonly predictionHeld: boolean;
     /** Engine path: in-context factor per tensor kind. */
     readonly kindFactors?: Readonly<Record<string, number>>;
+    /** Engine path: the whole recipes measured in context (probe-text KLD) and which one was kept. */
+    readonly candidates?: readonly { readonly label: string; readonly kld: number }[];
+    readonly kept?: string;
   };
   readonly verifyWallMs: number;
   readonly measurementsFile: string;
@@ -269,6 +272,7 @@ export async function optimizeRecipe(o: OptimizeOptions): Promise<OptimizeResult
     refinement: {
       additiveChoice, rounds: measured.rounds, evaluations: measured.refineEvaluations, wallMs: measured.costs.refineWallMs,
       measuredKld: measured.inContextKld, predictionHeld: measured.predictionHeld, ...(measured.kindFactors ? { kindFactors: measured.kindFactors } : {}),
+      ...(measured.candidates ? { candidates: measured.candidates, kept: measured.kept } : {}),
     },
     verifyWallMs: Date.now() - vStart, measurementsFile, grouping: "layer×kind", design,
     fallbacks: resolveForModel(best.recipe, model).fallbacks.map((f) => ({ tensor: f.name, from: f.fallback?.from ?? "", to: f.type })),

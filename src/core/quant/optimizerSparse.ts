@@ -125,6 +125,9 @@ export interface KindRefinement {
   readonly kindFactors: ReadonlyMap<string, number>;
   readonly evaluations: number;
   readonly accepted: boolean;
+  /** Which candidate was kept, and every whole-recipe measurement (label, probe-text KLD). */
+  readonly keptLabel?: string;
+  readonly measured?: readonly { readonly label: string; readonly kld: number }[];
 }
 
 const kindOfGroup = (id: string) => id.replace(/^blk\.\d+\./, "");
@@ -141,6 +144,12 @@ export async function refineByKind(a: {
   readonly groups: readonly TensorGroup[]; readonly types: readonly string[]; readonly sens: Sensitivity; readonly budgetBytes: number;
   readonly initial: Choice; readonly measure: (types: ReadonlyMap<string, string>, label: string) => Promise<number>;
   readonly maxEvaluations?: number; readonly mayEvaluate?: () => boolean;
+  /**
+   * Other sensitivity models to hedge with: each is solved for the same budget, and its choice, when
+   * it differs, is measured whole and kept if it measures best. No single model of how readings
+   * combine held on every model we tried, so the measurement in context decides between them.
+   */
+  readonly alternatives?: readonly { readonly label: string; readonly sens: Sensitivity }[];
 }): Promise<KindRefinement> {
   const maxEvals = Math.min(a.maxEvaluations ?? MAX_REFINE_EVALUATIONS, MAX_REFINE_EVALUATIONS);
   const may = a.mayEvaluate ?? (() => true);
@@ -148,6 +157,7 @@ export async function refineByKind(a: {
   if (maxEvals < 1 || !may()) return { choice: a.initial, firstKld: NaN, keptKld: NaN, kindFactors: new Map(), evaluations, accepted: false };
   const firstKld = await a.measure(a.initial.types, "the chosen recipe, whole");
   evaluations++;
+  const alternatives = a.alternatives ?? [];
   const byBpw = [...a.types].sort((x, y) => bpwOf(x) - bpwOf(y));
   const cost = (g: string, t: string) => a.sens.get(g)?.get(t);
   const contribution = new Map<string, number>();
@@ -158,7 +168,7 @@ export async function refineByKind(a: {
   const kinds = [...contribution.entries()].sort((x, y) => y[1] - x[1]).map(([k]) => k);
   const kindFactors = new Map<string, number>();
   for (const kind of kinds) {
-    if (evaluations >= maxEvals - 1 || !may()) break;
+    if (evaluations >= maxEvals - 1 - alternatives.length || !may()) break;
     const up = new Map(a.initial.types);
     let predictedGain = 0;
     for (const g of a.groups) {
@@ -174,19 +184,63 @@ export async function refineByKind(a: {
     evaluations++;
     kindFactors.set(kind, Math.min(4, Math.max(0.25, (firstKld - kld) / predictedGain)));
   }
-  if (kindFactors.size === 0 || !may()) {
-    return { choice: a.initial, firstKld, keptKld: firstKld, kindFactors, evaluations, accepted: false };
+  const tried: { choice: Choice; kld: number; label: string }[] = [{ choice: a.initial, kld: firstKld, label: "additive" }];
+  const sameAsTried = (c: Choice) => tried.some((t) => [...c.types].every(([g, ty]) => t.choice.types.get(g) === ty));
+  const tryChoice = async (choice: Choice, label: string) => {
+    if (sameAsTried(choice) || evaluations >= maxEvals || !may()) return;
+    const kld = await a.measure(choice.types, `the ${label} recipe, whole`);
+    evaluations++;
+    tried.push({ choice, kld, label });
+  };
+  if (kindFactors.size > 0 && may()) {
+    const scaled: Sensitivity = new Map([...a.sens].map(([g, curve]) => {
+      const f = kindFactors.get(kindOfGroup(g)) ?? 1;
+      return [g, new Map([...curve].map(([t, v]) => [t, v * f]))];
+    }));
+    await tryChoice(chooseTypes(a.groups, a.types, scaled, a.budgetBytes, 0), "kind-scaled");
   }
-  const scaled: Sensitivity = new Map([...a.sens].map(([g, curve]) => {
-    const f = kindFactors.get(kindOfGroup(g)) ?? 1;
-    return [g, new Map([...curve].map(([t, v]) => [t, v * f]))];
+  for (const alt of alternatives) await tryChoice(chooseTypes(a.groups, a.types, alt.sens, a.budgetBytes, 0), alt.label);
+  const best = tried.reduce((x, y) => (y.kld < x.kld ? y : x));
+  return {
+    choice: best.choice, firstKld, keptKld: best.kld, kindFactors, evaluations, accepted: best.choice !== a.initial, keptLabel: best.label,
+    measured: tried.map((t) => ({ label: t.label, kld: t.kld })),
+  };
+}
+
+/**
+ * The rank-one alternative to the proxy fill: every group shares one type curve (the type probes'
+ * geometric-mean ratio to the reference type), scaled by the group's own reference reading. It
+ * ignores the weights' own error curves, which is what a wrong proxy would get wrong.
+ */
+export function rankOneFromReadings(groups: readonly TensorGroup[], types: readonly string[], ref: string, readings: ReadonlyMap<string, ReadonlyMap<string, number>>): Sensitivity {
+  const ratio = new Map<string, number>([[ref, 1]]);
+  for (const t of types) {
+    if (t === ref) continue;
+    const rs: number[] = [];
+    for (const curve of readings.values()) {
+      const r = curve.get(ref);
+      const v = curve.get(t);
+      if (r !== undefined && v !== undefined && r > FLOOR) rs.push(Math.max(v, FLOOR) / r);
+    }
+    if (rs.length) ratio.set(t, geoMean(rs));
+  }
+  return new Map(groups.map((g) => {
+    const r = readings.get(g.id)?.get(ref);
+    const curve = new Map<string, number>();
+    if (r !== undefined) for (const [t, k] of ratio) curve.set(t, readings.get(g.id)?.get(t) ?? Math.max(r, FLOOR) * k);
+    return [g.id, curve] as const;
   }));
-  const resolved = chooseTypes(a.groups, a.types, scaled, a.budgetBytes, 0);
-  const changed = [...resolved.types].some(([g, t]) => a.initial.types.get(g) !== t);
-  if (!changed) return { choice: a.initial, firstKld, keptKld: firstKld, kindFactors, evaluations, accepted: false };
-  const kld = await a.measure(resolved.types, "the re-solved recipe, whole");
-  evaluations++;
-  return kld < firstKld
-    ? { choice: resolved, firstKld, keptKld: kld, kindFactors, evaluations, accepted: true }
-    : { choice: a.initial, firstKld, keptKld: firstKld, kindFactors, evaluations, accepted: false };
+}
+
+/** The geometric mean of two sensitivity models, cell by cell (cells in both). */
+export function blendSensitivity(x: Sensitivity, y: Sensitivity): Sensitivity {
+  return new Map([...x].map(([g, cx]) => {
+    const cy = y.get(g);
+    const curve = new Map<string, number>();
+    for (const [t, v] of cx) {
+      const w = cy?.get(t);
+      if (w !== undefined) curve.set(t, Math.sqrt(Math.max(v, FLOOR) * Math.max(w, FLOOR)));
+    }
+    return [g, curve] as const;
+  }));
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { chooseTypes, groupBytes, groupTensors, type Choice, type TensorGroup } from "../../../src/core/quant/optimizer";
 import { assignmentsFor } from "../../../src/core/quant/optimizerEngineRun";
-import { fitSparse, refineByKind, referenceType, sparseProbeCount, typeProbeGroups } from "../../../src/core/quant/optimizerSparse";
+import { blendSensitivity, fitSparse, rankOneFromReadings, refineByKind, referenceType, sparseProbeCount, typeProbeGroups } from "../../../src/core/quant/optimizerSparse";
 import { fallbackType } from "../../../src/core/quant/recipeResolve";
 import { loadRecipeModel } from "../../../src/core/quant/recipeFile";
 
@@ -93,6 +93,45 @@ describe("optimizer: sparse probe design", () => {
     assert.ok(r.accepted, "the re-solved choice measured better");
     assert.ok(r.keptKld < r.firstKld);
     assert.ok(r.choice.bytes <= budget);
+  });
+
+  it("hedges with other sensitivity models: a wrong proxy loses to the rank-one choice when that measures better, and never the other way", async () => {
+    const { truth } = world(5);
+    const ref = referenceType(TYPES);
+    const probed = typeProbeGroups(groups, new Map(groups.map((g) => [g.id, truth.get(g.id)?.get(ref) as number])));
+    // The readings a sparse run makes: every group at the reference type, two groups at every type.
+    const readings = new Map(groups.map((g) => [g.id, new Map([[ref, truth.get(g.id)?.get(ref) as number]])]));
+    for (const g of probed) for (const t of TYPES) readings.get(g.id)?.set(t, truth.get(g.id)?.get(t) as number);
+    const rankOne = rankOneFromReadings(groups, TYPES, ref, readings);
+    for (const g of groups) {
+      assert.equal(rankOne.get(g.id)?.size, TYPES.length, `${g.id}: a full curve`);
+      assert.equal(rankOne.get(g.id)?.get(ref), truth.get(g.id)?.get(ref), "measured cells are kept");
+    }
+    // A proxy that is wrong in a way only in-context measurement can show: it inverts which groups are sensitive at low bits.
+    const wrong = new Map([...truth].map(([g, c], i) => [g, new Map([...c].map(([t, v]) => [t, t === "Q2_K" || t === "Q3_K" ? v * (i % 2 ? 20 : 0.05) : v]))]));
+    const budget = groups.reduce((s, g) => s + groupBytes(g, "Q3_K"), 0);
+    const whole = (types: ReadonlyMap<string, string>) => groups.reduce((s, g) => s + (truth.get(g.id)?.get(types.get(g.id) as string) as number), 0);
+    const initial = chooseTypes(groups, TYPES, wrong, budget, 0);
+    let measured = 0;
+    const r = await refineByKind({
+      groups, types: TYPES, sens: wrong, budgetBytes: budget, initial,
+      alternatives: [{ label: "rank-one", sens: rankOne }, { label: "blend", sens: blendSensitivity(wrong, rankOne) }],
+      measure: async (types) => { measured++; return whole(types); },
+    });
+    assert.ok(r.evaluations <= 10 && r.evaluations === measured, `${r.evaluations} evaluations`);
+    assert.ok(r.measured?.some((m) => m.label === "rank-one"), JSON.stringify(r.measured));
+    const best = Math.min(...(r.measured ?? []).map((m) => m.kld));
+    assert.equal(r.keptKld, best, "the kept choice is the best measured one");
+    assert.equal(whole(r.choice.types), r.keptKld);
+    assert.ok(r.keptKld < whole(initial.types), `the hedge fixed the wrong proxy (${r.keptKld} vs ${whole(initial.types)})`);
+    assert.ok(r.choice.bytes <= budget);
+    // With a right proxy, an alternative is never kept unless it measures better.
+    const right = await refineByKind({
+      groups, types: TYPES, sens: truth, budgetBytes: budget, initial: chooseTypes(groups, TYPES, truth, budget, 0),
+      alternatives: [{ label: "rank-one", sens: rankOne }], measure: async (types) => whole(types),
+    });
+    assert.ok(right.keptKld <= right.firstKld);
+    assert.ok(right.keptKld <= Math.min(...(right.measured ?? []).map((m) => m.kld)));
   });
 
   it("asks the engine for the type llama-quantize would really write when a row length cannot take the chosen one", () => {
