@@ -26,7 +26,6 @@ const fullRun = new Set(arg("full-run", "small").split(",").filter(Boolean));
 const threads = Math.max(1, os.cpus().length);
 
 const { core, tools, done } = await loadCore("scale", ["./src/core/quant/optimizer", "./src/core/quant/optimizerRun", "./src/core/quant/optimizerMeasure", "./src/core/quant/optimizerSparse", "./src/core/quant/probeEngine", "./src/core/eval/kldJob", { from: "./src/core/eval/logitsCache", names: ["LogitsCache"] }, { from: "./src/core/quant/recipeFile", names: ["loadRecipeModel"] }, { from: "./src/core/gguf/splitSet", names: ["readGgufModel"] }, { from: "./src/core/gguf/ggmlTypes", names: ["ggmlTypeName"] }], { need: ["llama-quantize", "llama-perplexity", "gguf-studio-probe"] });
-for (const t of ["llama-quantize", "llama-perplexity", "gguf-studio-probe"]) if (!tools[t]) throw new Error(`${t} not built: npm run build:native`);
 const text = path.join(root, "test", "fixtures", "code-calib.txt");
 const work = path.join(root, ".bench", "scale");
 fs.mkdirSync(work, { recursive: true });
@@ -101,6 +100,28 @@ for (const preset of presets) {
   console.log(`\n${preset}: ${(params / 1e6).toFixed(0)} M params, ${(fileBytes / 2 ** 20).toFixed(0)} MiB, ${groups.length} groups; T_eval ${(tEvalMs / 1000).toFixed(2)} s; engine start ${(startMs / 1000).toFixed(2)} s, per probe ${(perProbe / 1000).toFixed(2)} s (${entry.engineProbeOverTEval.toFixed(2)}× T_eval); weight errors of all groups × 7 types ${(weightErrorMs / 1000).toFixed(1)} s; old path per probe ${(entry.oldProbeMs / 1000).toFixed(2)} s (${entry.oldOverTEval.toFixed(2)}× T_eval)`);
   console.log(`  sparse ${sparseEvals} evals → ${entry.projected.engineSparseS.toFixed(0)} s projected (target ≤ ${entry.projected.targetS.toFixed(0)} s + verification); old grid ${entry.gridEvals} probes → ${entry.projected.oldGridS.toFixed(0)} s`);
   if (entry.optimize) console.log(`  measured optimize (sparse, 4.5 bpw): ${entry.optimize.wallS.toFixed(0)} s wall, ${entry.optimize.evaluations} evaluations; probes+refinement = ${entry.optimize.totalOverTEval.toFixed(0)} × T_eval; costs ${JSON.stringify(res2s(entry.optimize.costs))}`);
+}
+// Projection to real models, from the largest model measured: a probe = a forward pass over the probe
+// tokens (∝ parameters × tokens) + quantizing one group in memory (∝ the group's weights). Both rates
+// are this machine's; a GPU changes them, and no GPU was measured here.
+{
+  const big = report.models.at(-1);
+  const tokens = chunks * ctx;
+  const evalPerParamToken = big.tEvalMs / (big.params * tokens); // ms per parameter-token
+  const quantMsPerGroupParam = Math.max(0, big.engineProbeMs - big.tEvalMs) / (big.params / big.groups); // ms per weight of the probed group
+  const project = (name, params, layers, groups) => {
+    const tEval = evalPerParamToken * params * tokens;
+    const probe = tEval + quantMsPerGroupParam * (params / groups);
+    const evals = core.sparseProbeCount(groups, 7);
+    const totalS = (evals * probe) / 1000;
+    return { name, params, layers, groups, tEvalS: tEval / 1000, probeS: probe / 1000, evals, totalS, arithmetic:
+      `T_eval = ${evalPerParamToken.toExponential(3)} ms/(param·token) × ${(params / 1e9).toFixed(1)}e9 × ${tokens} = ${(tEval / 1000).toFixed(1)} s; ` +
+      `probe = T_eval + ${quantMsPerGroupParam.toExponential(3)} ms/weight × ${(params / groups / 1e6).toFixed(0)}e6 weights per group = ${(probe / 1000).toFixed(1)} s; ` +
+      `${evals} evaluations (G + 2·6 + 10, G = ${groups}) × ${(probe / 1000).toFixed(1)} s = ${(totalS / 3600).toFixed(2)} h` };
+  };
+  report.projection = { from: big.preset, tokens, evalPerParamToken, quantMsPerGroupParam, models: [project("7B llama (32 layers)", 6.7e9, 32, 32 * 7 + 2), project("70B llama (80 layers)", 70e9, 80, 80 * 7 + 2)] };
+  console.log(`\nProjection on this machine (CPU, ${report.cores} cores), from ${big.preset}:`);
+  for (const m of report.projection.models) console.log(`  ${m.name}: ${m.arithmetic}`);
 }
 function res2s(c) { return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "number" && k.endsWith("Ms") ? `${(v / 1000).toFixed(1)} s` : v])); }
 fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(report, null, 2));

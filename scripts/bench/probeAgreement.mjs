@@ -17,7 +17,6 @@ const ks = arg("k", "16,64,256").split(",").map(Number);
 const threads = Math.max(1, os.cpus().length);
 
 const { core, tools, done } = await loadCore("agree", ["./src/core/quant/optimizer", "./src/core/quant/optimizerMeasure", "./src/core/quant/probeEngine", "./src/core/eval/kldJob", { from: "./src/core/eval/logitsCache", names: ["LogitsCache"] }, { from: "./src/core/quant/recipeFile", names: ["loadRecipeModel"] }, { from: "./src/core/gguf/splitSet", names: ["readGgufModel"] }, { from: "./src/core/gguf/ggmlTypes", names: ["ggmlTypeName"] }], { need: ["llama-quantize", "llama-perplexity", "gguf-studio-probe"] });
-for (const t of ["llama-quantize", "llama-perplexity", "gguf-studio-probe"]) if (!tools[t]) throw new Error(`${t} not built: npm run build:native`);
 const text = path.join(root, "test", "fixtures", "code-calib.txt");
 const work = path.join(root, ".bench", "probe-agreement");
 fs.mkdirSync(work, { recursive: true });
