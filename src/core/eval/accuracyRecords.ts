@@ -12,6 +12,7 @@ export interface AccuracyResultRecord {
   readonly quantFingerprint: string;
   /** File size on disk (what efficiency divides by). */
   readonly quantBytes: number;
+  readonly bitsPerWeight: number;
   /** True for the base model's own run (the reference for flips). */
   readonly isBase: boolean;
   readonly setPath: string;
@@ -43,6 +44,7 @@ export interface DivergenceResultRecord {
   readonly quantName: string;
   readonly quantFingerprint: string;
   readonly quantBytes: number;
+  readonly bitsPerWeight: number;
   readonly promptsPath: string;
   readonly promptsFingerprint: string;
   readonly tokens: number;

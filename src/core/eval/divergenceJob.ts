@@ -151,9 +151,9 @@ export async function runDivergenceJob(o: DivergenceJobOptions): Promise<Diverge
           await model.dispose();
         }
         if (m === 0) { baseRuns = runs; continue; }
-        const bytes = modelBits(await readGgufModel(file)).fileBytes;
+        const bits = modelBits(await readGgufModel(file));
         record = {
-          id: `${Date.now().toString(36)}-${m}`, quantPath: file, quantName: name, quantFingerprint: await fileFingerprint(file), quantBytes: bytes,
+          id: `${Date.now().toString(36)}-${m}`, quantPath: file, quantName: name, quantFingerprint: await fileFingerprint(file), quantBytes: bits.fileBytes, bitsPerWeight: bits.bpw,
           promptsPath: o.promptsPath, promptsFingerprint, tokens: count, stats: divergenceStats(baseRuns, runs, count),
           runtimeVersion: runtime.version, commandLine: o.commandLine, createdAt: new Date().toISOString(), durationMs: Date.now() - started,
         };

@@ -155,7 +155,8 @@ export async function runMcJob(o: McJobOptions): Promise<McJobResult> {
       try {
         const isBase = m === 0;
         const vocab = isBase ? baseVocab : await vocabFingerprint(file);
-        const bytes = isBase ? baseBits.fileBytes : modelBits(await readGgufModel(file)).fileBytes;
+        const bits = isBase ? baseBits : modelBits(await readGgufModel(file));
+        const bytes = bits.fileBytes;
         const model = await loadEvalModel(runtime, file, { ...(o.gpuLayers !== undefined ? { gpuLayers: o.gpuLayers } : {}), ...(o.signal ? { signal: o.signal } : {}) });
         let run: ScoredRun;
         try {
@@ -168,7 +169,7 @@ export async function runMcJob(o: McJobOptions): Promise<McJobResult> {
         const sameVocab = vocab === baseVocab;
         record = {
           id: `${Date.now().toString(36)}-${m}`,
-          quantPath: file, quantName: name, quantFingerprint: isBase ? baseInfo.fingerprint : await fileFingerprint(file), quantBytes: bytes, isBase,
+          quantPath: file, quantName: name, quantFingerprint: isBase ? baseInfo.fingerprint : await fileFingerprint(file), quantBytes: bytes, bitsPerWeight: bits.bpw, isBase,
           setPath: o.setPath, setFingerprint, shots, format: o.format ?? "raw", ...(o.limit !== undefined ? { limit: o.limit } : {}),
           accuracy: acc, subjects: accuracyBySubject(run.outcomes), chance, efficiency: efficiency(acc.accuracy, chance, bytes),
           ...(!isBase && base && sameVocab ? { flips: flipsAgainst(outcomesOf(base, items), run.outcomes) } : {}),

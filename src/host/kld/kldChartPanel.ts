@@ -3,24 +3,16 @@
 import path from "node:path";
 import * as vscode from "vscode";
 import { writeFileAtomically } from "../../core/atomicWrite";
-import type { KldResultRecord, KldResultsFile } from "../../core/eval/resultsStore";
+import type { KldResultsFile } from "../../core/eval/resultsStore";
+import { joinedChartPoints, kldChartPoint } from "../../core/eval/resultsJoin";
 import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartPoint, type ChartsFromWebview, type ChartsToWebview, type ExportFormat } from "../../shared/chartsProtocol";
 import type { StudioContext } from "../context";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
 import { kldStore } from "./kldFeature";
 import { acceptWebviewMessage } from "../../shared/messageSchema";
 
-export function chartPoint(r: KldResultRecord): ChartPoint {
-  const s = r.summary;
-  return {
-    id: r.id, label: r.label, origin: r.origin, quantName: r.quantName, bytes: r.quantBytes, bitsPerWeight: r.bitsPerWeight,
-    meanKld: s.meanKld?.value ?? NaN, chunks: r.chunks, contextSize: r.contextSize, evalName: path.basename(r.evalPath),
-    ...(s.meanKld?.error !== undefined ? { meanKldError: s.meanKld.error } : {}),
-    ...(s.kld99_9 !== undefined ? { kld99_9: s.kld99_9 } : {}),
-    ...(s.sameTopP ? { sameTopP: s.sameTopP.value } : {}),
-    ...(s.pplRatio ? { pplRatio: s.pplRatio.value } : {}),
-  };
-}
+/** Kept for callers of the KLD-only shape; the chart itself draws joinedChartPoints. */
+export const chartPoint = kldChartPoint;
 
 export class KldChartPanel implements vscode.Disposable {
   private static current: KldChartPanel | undefined;
@@ -65,7 +57,7 @@ export class KldChartPanel implements vscode.Disposable {
       this.selected = bases.sort((a, b) => latest(b.data) .localeCompare(latest(a.data)))[0]?.file;
     }
     const data = bases.find((b) => b.file === this.selected)?.data;
-    this.lastPoints = (data?.results ?? []).map(chartPoint).filter((p) => Number.isFinite(p.meanKld));
+    this.lastPoints = data ? joinedChartPoints(data) : [];
     this.post({
       type: "data", selected: this.selected, points: this.lastPoints,
       bases: bases.map((b) => ({ file: b.file, name: b.data.base.name, bytes: b.data.base.bytes })),
@@ -129,7 +121,7 @@ export class KldChartPanel implements vscode.Disposable {
 }
 
 function latest(d: KldResultsFile): string {
-  return d.results.map((r) => r.createdAt).sort().at(-1) ?? "";
+  return [...d.results, ...(d.accuracy ?? []), ...(d.divergence ?? [])].map((r) => r.createdAt).sort().at(-1) ?? "";
 }
 
 async function writeExport(format: ExportFormat, data: string, file: string): Promise<void> {
