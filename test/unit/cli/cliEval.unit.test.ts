@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { runCli } from "../../../src/cli/main";
 import type { AccuracyResultRecord, DivergenceResultRecord } from "../../../src/core/eval/accuracyRecords";
+import { EvalCancelledError, runMcJob } from "../../../src/core/eval/mcJob";
 import { KldResultsStore } from "../../../src/core/eval/resultsStore";
 import { GgufValueType, readGgufFile, writeGgufWithMetadata, type GgufArray } from "../../../src/core/gguf";
 import { locateTools } from "../../../src/core/native/toolLocator";
@@ -127,6 +128,19 @@ describe("gguf-studio eval mc / divergence", function () {
     assert.equal(other.flips, undefined);
     assert.match(other.flipsRefused ?? "", /other-vocab\.gguf has a different vocabulary/);
     assert.ok("error" in mj.quants[1]);
+  });
+
+  it("cancel stops within the quant's first questions and keeps the finished base result", async () => {
+    const store = new KldResultsStore(path.join(dir, "cancel-store"));
+    const abort = new AbortController();
+    let lastSeen = { model: -1, done: 0 };
+    await assert.rejects(runMcJob({
+      basePath: TINY_LLAMA, quants: [q4, q4], setPath: SET, devPath: DEV, limit: 12, threads: 1, gpu: "cpu", commandLine: "test", store, signal: abort.signal,
+      onProgress: (p) => { lastSeen = { model: p.model, done: p.done }; if (p.model === 1 && p.done === 2) abort.abort(); },
+    }), (e: unknown) => e instanceof EvalCancelledError && e.finished === 1);
+    assert.deepEqual(lastSeen, { model: 1, done: 2 }, "no question ran after the cancel");
+    const [only] = await store.listBases();
+    assert.deepEqual((only.data.accuracy ?? []).map((a) => [a.quantName, a.isBase]), [["tiny-llama-f16.gguf", true]]);
   });
 
   it("bad input: the error names the file, the line and the problem", async () => {
