@@ -123,11 +123,11 @@ export async function runDivergenceJob(o: DivergenceJobOptions): Promise<Diverge
   }
   const prompts = parseDivergencePrompts(text, o.promptsPath);
   const promptsFingerprint = textFingerprint(text);
-  const runtime = o.runtime ?? (await openLlamaRuntime(o.gpu ?? "auto"));
   const models = [o.basePath, ...o.quants];
   const baseBits = modelBits(await readGgufModel(o.basePath));
   const baseInfo: KldResultsFile["base"] = { path: o.basePath, name: path.basename(o.basePath), fingerprint: await fileFingerprint(o.basePath), bytes: baseBits.fileBytes, bitsPerWeight: baseBits.bpw };
   const baseVocab = await vocabFingerprint(o.basePath);
+  const runtime = o.runtime ?? (await openLlamaRuntime(o.gpu ?? "auto"));
   const loadOptions = { ...(o.gpuLayers !== undefined ? { gpuLayers: o.gpuLayers } : {}), ...(o.signal ? { signal: o.signal } : {}) };
   const quants: (DivergenceResultRecord | McModelFailure)[] = [];
   let resultsFile: string | undefined;

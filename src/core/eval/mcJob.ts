@@ -137,12 +137,12 @@ export async function runMcJob(o: McJobOptions): Promise<McJobResult> {
   const items = buildMcPrompts(set, { shots, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
   if (items.length === 0) throw new Error(`${o.setPath}: no questions left to score`);
   const setFingerprint = textFingerprint(Buffer.concat(await Promise.all(set.files.map((f) => fs.promises.readFile(f)))));
-  const runtime = o.runtime ?? (await openLlamaRuntime(o.gpu ?? "auto"));
   const models = [o.basePath, ...o.quants];
   const baseGguf = await readGgufModel(o.basePath);
   const baseBits = modelBits(baseGguf);
   const baseInfo: KldResultsFile["base"] = { path: o.basePath, name: path.basename(o.basePath), fingerprint: await fileFingerprint(o.basePath), bytes: baseBits.fileBytes, bitsPerWeight: baseBits.bpw };
   const baseVocab = await vocabFingerprint(o.basePath);
+  const runtime = o.runtime ?? (await openLlamaRuntime(o.gpu ?? "auto"));
   let resultsFile: string | undefined;
   let base: AccuracyResultRecord | undefined;
   const quants: (AccuracyResultRecord | McModelFailure)[] = [];
