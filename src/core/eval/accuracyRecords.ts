@@ -36,6 +36,8 @@ export interface AccuracyResultRecord {
   readonly createdAt: string;
   readonly durationMs: number;
   readonly questionsPerSecond: number;
+  /** Prompt tokens evaluated vs kept from the previous question (the shared header and shots). */
+  readonly promptTokens?: { readonly evaluated: number; readonly reused: number };
 }
 
 export interface DivergenceResultRecord {

@@ -84,6 +84,7 @@ function promptText(item: McPromptItem, format: McFormat, render?: (content: str
 interface ScoredRun {
   readonly outcomes: QuestionOutcome[];
   readonly durationMs: number;
+  readonly promptTokens: { evaluated: number; reused: number };
 }
 
 async function scoreModel(model: EvalModel, items: readonly McPromptItem[], o: McJobOptions, report: (done: number) => void): Promise<ScoredRun> {
@@ -128,7 +129,7 @@ async function scoreModel(model: EvalModel, items: readonly McPromptItem[], o: M
   } finally {
     await session.dispose();
   }
-  return { outcomes, durationMs: Date.now() - started };
+  return { outcomes, durationMs: Date.now() - started, promptTokens: { ...session.stats } };
 }
 
 export async function runMcJob(o: McJobOptions): Promise<McJobResult> {
@@ -176,7 +177,7 @@ export async function runMcJob(o: McJobOptions): Promise<McJobResult> {
           ...(!isBase && !sameVocab ? { flipsRefused: `${name} has a different vocabulary from ${baseInfo.name}: flips are not comparable` } : {}),
           chosen: run.outcomes.map((x) => LETTERS[x.chosen]).join(""),
           runtimeVersion: runtime.version, commandLine: o.commandLine, createdAt: new Date().toISOString(),
-          durationMs: run.durationMs, questionsPerSecond: run.durationMs > 0 ? (1000 * items.length) / run.durationMs : 0,
+          durationMs: run.durationMs, questionsPerSecond: run.durationMs > 0 ? (1000 * items.length) / run.durationMs : 0, promptTokens: run.promptTokens,
         };
       } catch (e) {
         if (e instanceof EvalCancelledError || o.signal?.aborted) throw new EvalCancelledError(m);

@@ -76,6 +76,9 @@ describe("gguf-studio eval mc / divergence", function () {
     }
     assert.deepEqual([quant.flips?.wrongToRight, quant.flips?.rightToWrong], [w2r, r2w]);
     assert.equal(self.chosen, res.base.chosen, "the base against itself answers identically");
+    // The header and 5 shots are evaluated once per subject: most prompt tokens are reused.
+    const t = res.base.promptTokens;
+    assert.ok(t && t.reused > 3 * t.evaluated, `prefix reuse: ${JSON.stringify(t)}`);
     assert.equal(self.flips?.flips, 0);
     const stored = await new KldResultsStore(store).listBases();
     assert.equal(stored.length, 1);
