@@ -42,7 +42,11 @@ export type ChartAxis = "bytes" | "bitsPerWeight";
 export type ExportFormat = "png" | "svg" | "csv";
 
 export type ChartsToWebview =
-  | { readonly type: "data"; readonly bases: readonly ChartBaseView[]; readonly selected: string | undefined; readonly points: readonly ChartPoint[] }
+  | {
+    readonly type: "data"; readonly bases: readonly ChartBaseView[]; readonly selected: string | undefined; readonly points: readonly ChartPoint[];
+    /** Switch to this metric (after Evaluate KLD: mean KLD; after Evaluate Accuracy: accuracy); else the persisted one stays. */
+    readonly metric?: ChartMetric;
+  }
   /** Asks the webview to render an export; it answers with "exported". */
   | { readonly type: "export"; readonly requestId: number; readonly format: ExportFormat };
 

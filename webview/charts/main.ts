@@ -115,6 +115,7 @@ window.addEventListener("message", (e: MessageEvent<ChartsToWebview>) => {
   const m = e.data;
   if (m.type === "data") {
     data = m;
+    if (m.metric && m.metric in METRICS) view.metric = m.metric;
     buildControls();
     redraw();
   } else if (m.type === "export") {

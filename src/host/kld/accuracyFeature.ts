@@ -82,7 +82,7 @@ async function evaluateAccuracy(ctx: StudioContext, raw?: unknown): Promise<Eval
       const ok = [out.mc.base, ...out.mc.quants.filter((q) => !isFailure(q))] as { quantName: string; accuracy: { accuracy: number }; flips?: { flipsPercent: number } }[];
       ctx.log.info(`Accuracy (${out.mc.resultsFile}): ${ok.map((r) => `${r.quantName} ${r.accuracy.accuracy.toFixed(2)}%${r.flips ? ` flips ${r.flips.flipsPercent.toFixed(2)}%` : ""}`).join(", ")}`);
       for (const f of failed) void vscode.window.showErrorMessage(`Evaluate Accuracy: ${path.basename(f.quantPath)}: ${f.error}`);
-      if (args.openChart !== false && out.mc.resultsFile) await KldChartPanel.show(ctx, out.mc.resultsFile);
+      if (args.openChart !== false && out.mc.resultsFile) await KldChartPanel.show(ctx, out.mc.resultsFile, undefined, "accuracy");
     }
     return out;
   } catch (e) {

@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { writeFileAtomically } from "../../core/atomicWrite";
 import type { KldResultsFile } from "../../core/eval/resultsStore";
 import { joinedChartPoints, kldChartPoint } from "../../core/eval/resultsJoin";
-import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartPoint, type ChartsFromWebview, type ChartsToWebview, type ExportFormat } from "../../shared/chartsProtocol";
+import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartMetric, type ChartPoint, type ChartsFromWebview, type ChartsToWebview, type ExportFormat } from "../../shared/chartsProtocol";
 import type { StudioContext } from "../context";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
 import { kldStore } from "./kldFeature";
@@ -20,10 +20,14 @@ export class KldChartPanel implements vscode.Disposable {
   private nextRequest = 1;
   private readonly pending = new Map<number, (data: string) => void>();
   private selected: string | undefined;
+  /** Sent with the next data message only: an explicit switch, not a setting that overrides the user's later choice. */
+  private pendingMetric: ChartMetric | undefined;
+  /** Until the webview says "ready", a posted message may arrive before its listener: keep the pending metric. */
+  private webviewReady = false;
   /** Points last sent (tests compare them with the DOM). */
   lastPoints: readonly ChartPoint[] = [];
 
-  static async show(ctx: StudioContext, resultsFile?: string, basePath?: string): Promise<KldChartPanel> {
+  static async show(ctx: StudioContext, resultsFile?: string, basePath?: string, metric?: ChartMetric): Promise<KldChartPanel> {
     if (!KldChartPanel.current) {
       const panel = vscode.window.createWebviewPanel("ggufStudio.kldChart", "KLD vs size", vscode.ViewColumn.Active, {
         ...webviewOptions(ctx.extension.extensionUri), retainContextWhenHidden: true,
@@ -36,6 +40,7 @@ export class KldChartPanel implements vscode.Disposable {
       resultsFile = (await kldStore(ctx).listBases()).find((b) => path.resolve(b.data.base.path) === path.resolve(basePath))?.file;
     }
     if (resultsFile) c.selected = resultsFile;
+    if (metric) c.pendingMetric = metric;
     c.panel.reveal();
     await c.refresh();
     return c;
@@ -58,8 +63,10 @@ export class KldChartPanel implements vscode.Disposable {
     }
     const data = bases.find((b) => b.file === this.selected)?.data;
     this.lastPoints = data ? joinedChartPoints(data) : [];
+    const metric = this.pendingMetric;
+    if (this.webviewReady) this.pendingMetric = undefined;
     this.post({
-      type: "data", selected: this.selected, points: this.lastPoints,
+      type: "data", selected: this.selected, points: this.lastPoints, ...(metric ? { metric } : {}),
       bases: bases.map((b) => ({ file: b.file, name: b.data.base.name, bytes: b.data.base.bytes })),
     });
   }
@@ -88,6 +95,7 @@ export class KldChartPanel implements vscode.Disposable {
   private async onMessage(m: ChartsFromWebview): Promise<void> {
     switch (m.type) {
       case "ready":
+        this.webviewReady = true;
         return this.refresh();
       case "selectBase":
         this.selected = m.file;
