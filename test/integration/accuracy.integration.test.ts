@@ -61,5 +61,14 @@ describe("Evaluate Accuracy (real host)", function () {
     assert.equal(bars.find((b) => b.label === "Q4_K_M")?.value, hostQuant.efficiency);
     assert.equal(bars.find((b) => b.label === "base")?.value, host.base.efficiency);
     await screenshot("accuracy-chart");
+
+    // The inspector's Overview shows the quant's latest results against its base.
+    await vscode.commands.executeCommand("ggufStudio.inspectModel", vscode.Uri.file(q4));
+    const inspector = `#inspector[data-file="${path.basename(q4)}"]`;
+    await waitForWebview('[data-fact="eval-accuracy"]', inspector, { timeoutMs: 30_000 });
+    assert.equal(Number(await webviewEval<string>(inspector, `document.querySelector('[data-fact="eval-accuracy"]').dataset.value`)), hostQuant.accuracy.accuracy);
+    assert.equal(Number(await webviewEval<string>(inspector, `document.querySelector('[data-fact="eval-flips"]').dataset.value`)), hostQuant.flips?.flipsPercent);
+    assert.match(await webviewText(inspector, "#overview-eval h3"), /Evaluation against tiny-llama-f16\.gguf/);
+    await screenshot("accuracy-inspector-overview");
   });
 });

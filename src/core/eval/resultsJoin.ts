@@ -4,6 +4,7 @@
 // from the latest prompts and token count.
 import path from "node:path";
 import type { ChartPoint } from "../../shared/chartsProtocol";
+import type { QuantEvalSummary } from "../../shared/inspectorProtocol";
 import type { AccuracyResultRecord, DivergenceResultRecord } from "./accuracyRecords";
 import { guessQuantLabel } from "./kldJob";
 import type { KldResultRecord, KldResultsFile } from "./resultsStore";
@@ -87,4 +88,31 @@ export function joinedChartPoints(data: KldResultsFile): ChartPoint[] {
     });
   }
   return points;
+}
+
+/** The newest base results file that mentions `modelPath` (as a quant, or as the base with an accuracy run). */
+export function evalSummaryFor(files: readonly KldResultsFile[], modelPath: string): QuantEvalSummary | undefined {
+  const target = path.resolve(modelPath);
+  const same = (p: string) => path.resolve(p) === target;
+  let best: QuantEvalSummary | undefined;
+  for (const data of files) {
+    const { base, byQuant } = currentAccuracy(data);
+    const isBase = same(data.base.path);
+    const kld = data.results.filter((r) => same(r.quantPath)).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    const acc = isBase ? base : [...byQuant.values()].find((r) => same(r.quantPath));
+    const div = [...currentDivergence(data).values()].find((r) => same(r.quantPath));
+    if (!kld && !acc && !div) continue;
+    const measuredAt = [kld?.createdAt, acc?.createdAt, div?.createdAt].filter((x): x is string => x !== undefined).sort().at(-1) as string;
+    const summary: QuantEvalSummary = {
+      baseName: data.base.name, isBase, measuredAt,
+      ...(kld?.summary.meanKld ? { meanKld: kld.summary.meanKld.value } : {}),
+      ...(kld?.summary.sameTopP ? { sameTopP: kld.summary.sameTopP.value } : {}),
+      ...(acc ? { accuracy: acc.accuracy.accuracy, accuracyError: acc.accuracy.stderr, efficiency: acc.efficiency } : {}),
+      ...(acc?.flips ? { flipsPercent: acc.flips.flipsPercent } : {}),
+      ...(base && !isBase ? { baseAccuracy: base.accuracy.accuracy, baseEfficiency: base.efficiency } : {}),
+      ...(div ? { divergence: div.stats.exactMatchPercent, divergenceTokens: div.tokens } : {}),
+    };
+    if (!best || summary.measuredAt > best.measuredAt) best = summary;
+  }
+  return best;
 }

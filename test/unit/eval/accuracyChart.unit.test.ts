@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { AccuracyResultRecord, DivergenceResultRecord } from "../../../src/core/eval/accuracyRecords";
 import { accuracyOf, flipsAgainst, type QuestionOutcome } from "../../../src/core/eval/accuracyStats";
 import { divergenceStats } from "../../../src/core/eval/divergenceStats";
-import { joinedChartPoints } from "../../../src/core/eval/resultsJoin";
+import { evalSummaryFor, joinedChartPoints } from "../../../src/core/eval/resultsJoin";
 import type { KldResultRecord, KldResultsFile } from "../../../src/core/eval/resultsStore";
 import { paretoFrontier, pointsToCsv } from "../../../webview/charts/chartData";
 import { efficiencyRanking } from "../../../webview/charts/efficiencyBars";
@@ -78,5 +78,16 @@ describe("accuracy and divergence on the KLD chart", () => {
     assert.equal(row[header.indexOf("divergence_exact_percent")], "50");
     const q2 = csv.find((l) => l.startsWith("Q2_K,"))?.split(",") ?? [];
     assert.equal(q2[header.indexOf("mean_kld")], "", "no KLD: an empty cell, not NaN");
+  });
+
+  it("summarizes a quant's latest results against its base for the inspector", () => {
+    const q4 = evalSummaryFor([data], "/m/model-Q4_K_M.gguf");
+    assert.deepEqual(q4 && { ...q4, measuredAt: undefined }, {
+      baseName: "base.gguf", isBase: false, measuredAt: undefined, meanKld: 0.05, accuracy: 90, accuracyError: q4?.accuracyError, efficiency: 130,
+      flipsPercent: 20, baseAccuracy: 90, baseEfficiency: (90 - 25) / 2, divergence: 50, divergenceTokens: 4,
+    });
+    assert.equal(q4?.measuredAt, "2026-01-03T00:01:00Z");
+    assert.equal(evalSummaryFor([data], "/m/base.gguf")?.isBase, true);
+    assert.equal(evalSummaryFor([data], "/m/unknown.gguf"), undefined);
   });
 });
