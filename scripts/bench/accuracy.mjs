@@ -1,9 +1,10 @@
 // `npm run bench:accuracy`: multiple-choice speed of the in-process evaluator (gguf-studio eval mc)
 // against llama-perplexity --multiple-choice on the same prompts, side by side in one run; then
 // accuracy, flips, efficiency, divergence@32 and mean KLD of stock Q2_K / Q3_K_M / Q4_K_M on both
-// fixtures, with how well flips and KLD rank the quants alike (Spearman). Prints Markdown for
+// fixtures plus the optimizer's recipe at the Q3_K_M budget (gguf-studio recipe optimize), with how
+// well flips and KLD rank the quants alike (Spearman). Prints Markdown for
 // BENCHMARKS.md and writes .bench/accuracy/results.json.
-//   node scripts/bench/accuracy.mjs [--models tiny-llama,tiny-moe] [--threads 1] [--rounds 3]
+//   node scripts/bench/accuracy.mjs [--models tiny-llama,tiny-moe] [--threads 1] [--rounds 3] [--no-optimizer]
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
@@ -21,6 +22,8 @@ const SET = path.join(root, "test/fixtures/code-mc/next-line.jsonl");
 const DEV = path.join(root, "test/fixtures/code-mc/next-line.dev.jsonl");
 const PROMPTS = path.join(root, "test/fixtures/code-mc/prompts.jsonl");
 const EVAL = path.join(root, "test/fixtures/code-eval.txt");
+const CALIB = path.join(root, "test/fixtures/code-calib.txt");
+const withOptimizer = !process.argv.includes("--no-optimizer");
 const cli = path.join(root, "dist/cli.js");
 const work = path.join(root, ".bench", "accuracy");
 fs.mkdirSync(work, { recursive: true });
@@ -79,6 +82,18 @@ for (const m of models) {
   const base = path.join(root, "test/fixtures", `${m}-f16.gguf`);
   const quants = presets.map((p) => path.join(work, `${m}-${p}.gguf`));
   presets.forEach((p, i) => { if (!fs.existsSync(quants[i])) run(tools["llama-quantize"].path, [base, quants[i], p, threads], `quantize ${p}`); });
+  const labels = [...presets];
+  if (withOptimizer) {
+    // The optimizer's recipe at the Q3_K_M budget (the Q3_K_M file's size); it writes RECIPE.gguf beside the recipe.
+    const recipe = path.join(work, `${m}-optimizer-Q3_K_M.quant.json`);
+    const quant = recipe.replace(/\.quant\.json$/, ".gguf");
+    if (!fs.existsSync(quant)) {
+      const budget = String(fs.statSync(quants[presets.indexOf("Q3_K_M")]).size);
+      run(process.execPath, [cli, "recipe", "optimize", base, "--budget", budget, "--calib", CALIB, "--eval", EVAL, "--out", recipe, "--work", path.join(work, "optimizer"), "--threads", threads, "--gpu", "cpu", "--overwrite"], "recipe optimize");
+    }
+    quants.push(quant);
+    labels.push("optimizer @ Q3_K_M budget");
+  }
 
   // Speed: the same 60 prompts (5-shot, dev shots), base model, whole process, interleaved rounds.
   const ours = [];
@@ -104,7 +119,7 @@ for (const m of models) {
   const mc = JSON.parse(run(process.execPath, [cli, "eval", "mc", base, ...quants, "--set", SET, "--dev", DEV, "--threads", threads, "--gpu", "cpu", "--json"], "eval mc quants").stdout);
   const div = JSON.parse(run(process.execPath, [cli, "eval", "divergence", base, ...quants, "--prompts", PROMPTS, "--tokens", "32", "--threads", threads, "--gpu", "cpu", "--json"], "eval divergence").stdout);
   const kld = JSON.parse(run(process.execPath, [cli, "kld", base, ...quants, "--text", EVAL, "--ctx", "256", "--chunks", "32", "--threads", threads, "--json"], "kld").stdout);
-  const rows = presets.map((p, i) => {
+  const rows = labels.map((p, i) => {
     const a = mc.quants[i];
     const d = div.quants[i];
     const k = kld.results[i];
@@ -122,7 +137,7 @@ for (const m of models) {
   md.push(`Base: accuracy ${mc.base.accuracy.accuracy.toFixed(2)}% ± ${mc.base.accuracy.stderr.toFixed(2)}, efficiency ${mc.base.efficiency.toFixed(1)} (${(mc.base.quantBytes / 1e6).toFixed(1)} MB).\n`);
   md.push("| quant | size | accuracy ± se | flips (w→r / r→w) | efficiency | divergence@32 exact / mean prefix | mean KLD |\n|---|---|---|---|---|---|---|");
   for (const r of rows) md.push(`| ${r.preset} | ${(r.bytes / 1e6).toFixed(2)} MB | ${r.accuracy.toFixed(2)}% ± ${r.stderr.toFixed(2)} | ${r.flips} = ${r.flipsPercent.toFixed(1)}% (${r.w2r} / ${r.r2w}) | ${r.efficiency.toFixed(1)} | ${r.divergence.toFixed(1)}% / ${r.meanPrefix.toFixed(1)} | ${r.meanKld.toFixed(5)} |`);
-  md.push(`\nSpearman rank correlation of flips % and mean KLD over the three quants: ${rho.toFixed(2)}.\n`);
+  md.push(`\nSpearman rank correlation of flips % and mean KLD over the ${rows.length} quants: ${rho.toFixed(2)}.\n`);
 }
 md.push(`Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(" / ")} on ${os.cpus().length} CPUs (shared machine).`);
 fs.writeFileSync(path.join(work, "results.json"), JSON.stringify(out, null, 2));
