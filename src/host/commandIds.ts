@@ -15,6 +15,7 @@ export const COMMAND_IDS = [
   "ggufStudio.showRunHistory",
   "ggufStudio.evaluateKld",
   "ggufStudio.openKldChart",
+  "ggufStudio.evaluateAccuracy",
   "ggufStudio.newRecipe",
   "ggufStudio.openRecipeEditor",
   "ggufStudio.optimizeRecipe",
@@ -36,6 +37,8 @@ export const NATIVE_TOOL_COMMANDS: readonly CommandId[] = [
   "ggufStudio.quantizeWithRecipe",
   "ggufStudio.evaluateKld",
   "ggufStudio.optimizeRecipe",
+  // node-llama-cpp's native code loads and runs the models.
+  "ggufStudio.evaluateAccuracy",
 ];
 
 /** Commands that write, replace or delete model files; they refuse in untrusted workspaces too. */

@@ -10,6 +10,7 @@ export interface ChartPoint {
   readonly quantName: string;
   readonly bytes: number;
   readonly bitsPerWeight: number;
+  /** NaN when the quant has accuracy or divergence results but no KLD result. */
   readonly meanKld: number;
   readonly meanKldError?: number;
   readonly kld99_9?: number;
@@ -18,6 +19,16 @@ export interface ChartPoint {
   readonly chunks: number;
   readonly contextSize: number;
   readonly evalName: string;
+  /** Multiple-choice accuracy, percent (latest run on the base's latest set). */
+  readonly accuracy?: number;
+  readonly accuracyError?: number;
+  /** Flips against the base, percent of questions. */
+  readonly flipsPercent?: number;
+  /** (accuracy% − chance%) / GB. */
+  readonly efficiency?: number;
+  /** Greedy divergence: prompts whose N tokens all match the base's, percent. */
+  readonly divergence?: number;
+  readonly divergenceTokens?: number;
 }
 
 export interface ChartBaseView {
@@ -26,12 +37,16 @@ export interface ChartBaseView {
   readonly bytes: number;
 }
 
-export type ChartMetric = "meanKld" | "kld99_9" | "sameTopP";
+export type ChartMetric = "meanKld" | "kld99_9" | "sameTopP" | "accuracy" | "flipsPercent" | "efficiency" | "divergence";
 export type ChartAxis = "bytes" | "bitsPerWeight";
 export type ExportFormat = "png" | "svg" | "csv";
 
 export type ChartsToWebview =
-  | { readonly type: "data"; readonly bases: readonly ChartBaseView[]; readonly selected: string | undefined; readonly points: readonly ChartPoint[] }
+  | {
+    readonly type: "data"; readonly bases: readonly ChartBaseView[]; readonly selected: string | undefined; readonly points: readonly ChartPoint[];
+    /** Switch to this metric (after Evaluate KLD: mean KLD; after Evaluate Accuracy: accuracy); else the persisted one stays. */
+    readonly metric?: ChartMetric;
+  }
   /** Asks the webview to render an export; it answers with "exported". */
   | { readonly type: "export"; readonly requestId: number; readonly format: ExportFormat };
 

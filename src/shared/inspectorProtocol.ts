@@ -175,7 +175,9 @@ export type ToInspector =
     }
   | { readonly type: "requestFailed"; readonly requestId: number; readonly message: string }
   | { readonly type: "fileState"; readonly state: FileState }
-  | { readonly type: "notice"; readonly message: string };
+  | { readonly type: "notice"; readonly message: string }
+  /** The model's latest KLD / accuracy / divergence results against its base, from the results store. */
+  | { readonly type: "evalResults"; readonly summary: QuantEvalSummary | undefined };
 
 /** Webview → host. */
 export type FromInspector =
@@ -222,3 +224,20 @@ export const FROM_INSPECTOR_SCHEMA: MessageSchema<FromInspector> = {
   extractRecipe: {},
   reload: {},
 };
+
+/** A quant's latest results against its base, for the inspector's Overview. */
+export interface QuantEvalSummary {
+  readonly baseName: string;
+  readonly isBase: boolean;
+  readonly meanKld?: number;
+  readonly sameTopP?: number;
+  readonly accuracy?: number;
+  readonly accuracyError?: number;
+  readonly baseAccuracy?: number;
+  readonly flipsPercent?: number;
+  readonly efficiency?: number;
+  readonly baseEfficiency?: number;
+  readonly divergence?: number;
+  readonly divergenceTokens?: number;
+  readonly measuredAt: string;
+}

@@ -55,6 +55,14 @@ describe("trust gates in an untrusted workspace", function () {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
   });
 
+  it("Evaluate Accuracy refuses (node-llama-cpp would load the model's native code path)", async () => {
+    const result = await vscode.commands.executeCommand("ggufStudio.evaluateAccuracy", {
+      base: workspaceFile("tiny-llama-f16.gguf"), quants: [], set: path.resolve(__dirname, "../../../test/fixtures/code-mc/next-line.jsonl"), openChart: false,
+    });
+    assert.equal(result, undefined);
+    await waitForWorkbench(".notifications-toasts", "only in a trusted workspace");
+  });
+
   it("Delete model refuses and the file stays", async () => {
     const victim = workspaceFile("untrusted-delete-me.gguf");
     made.push(victim);

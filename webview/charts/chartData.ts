@@ -5,10 +5,17 @@ export const METRICS: Record<ChartMetric, { label: string; lowerIsBetter: boolea
   meanKld: { label: "Mean KLD", lowerIsBetter: true, unit: "" },
   kld99_9: { label: "99.9% KLD", lowerIsBetter: true, unit: "" },
   sameTopP: { label: "Same top p", lowerIsBetter: false, unit: "%" },
+  accuracy: { label: "Accuracy", lowerIsBetter: false, unit: "%" },
+  flipsPercent: { label: "Flips", lowerIsBetter: true, unit: "%" },
+  efficiency: { label: "Efficiency", lowerIsBetter: false, unit: "" },
+  divergence: { label: "Divergence exact match", lowerIsBetter: false, unit: "%" },
 };
 
+/** Metrics that can be ≤ 0 or are percentages: never drawn on a log scale. */
+export const LINEAR_ONLY: ReadonlySet<ChartMetric> = new Set(["sameTopP", "accuracy", "flipsPercent", "efficiency", "divergence"]);
+
 export function metricValue(p: ChartPoint, m: ChartMetric): number | undefined {
-  const v = m === "meanKld" ? p.meanKld : m === "kld99_9" ? p.kld99_9 : p.sameTopP;
+  const v = p[m];
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 }
 
@@ -59,10 +66,11 @@ export function logTicks(min: number, max: number): number[] {
   return out.length >= 2 ? out : [min, max];
 }
 
-const CSV_COLUMNS = ["label", "origin", "file", "bytes", "bits_per_weight", "mean_kld", "mean_kld_error", "kld_99_9", "same_top_p_percent", "ppl_ratio", "pareto", "chunks", "context", "eval_text"] as const;
+const CSV_COLUMNS = ["label", "origin", "file", "bytes", "bits_per_weight", "mean_kld", "mean_kld_error", "kld_99_9", "same_top_p_percent", "ppl_ratio", "pareto", "chunks", "context", "eval_text",
+  "accuracy_percent", "accuracy_error", "flips_percent", "efficiency", "divergence_exact_percent", "divergence_tokens"] as const;
 
 function csvCell(v: string | number | undefined | boolean): string {
-  if (v === undefined) return "";
+  if (v === undefined || (typeof v === "number" && !Number.isFinite(v))) return "";
   const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -71,7 +79,9 @@ export function pointsToCsv(points: readonly ChartPoint[], metric: ChartMetric):
   const frontier = new Set(paretoFrontier(points, metric).map((p) => p.id));
   const lines = [CSV_COLUMNS.join(",")];
   for (const p of [...points].sort((a, b) => a.bytes - b.bytes)) {
-    lines.push([p.label, p.origin, p.quantName, p.bytes, p.bitsPerWeight.toFixed(4), p.meanKld, p.meanKldError, p.kld99_9, p.sameTopP, p.pplRatio, frontier.has(p.id), p.chunks, p.contextSize, p.evalName].map(csvCell).join(","));
+    const kld = Number.isFinite(p.meanKld) ? p.meanKld : undefined;
+    lines.push([p.label, p.origin, p.quantName, p.bytes, p.bitsPerWeight.toFixed(4), kld, p.meanKldError, p.kld99_9, p.sameTopP, p.pplRatio, frontier.has(p.id), p.chunks, p.contextSize, p.evalName,
+      p.accuracy, p.accuracyError, p.flipsPercent, p.efficiency, p.divergence, p.divergenceTokens].map(csvCell).join(","));
   }
   return lines.join("\n") + "\n";
 }

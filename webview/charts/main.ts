@@ -5,6 +5,7 @@ import { createControl, registerToolkit } from "../ui/toolkit";
 import { vscodeApi } from "../ui/vscodeApi";
 import type { ChartAxis, ChartMetric, ChartPoint, ChartsFromWebview, ChartsToWebview, ExportFormat } from "../../src/shared/chartsProtocol";
 import { METRICS, paretoFrontier, pointsToCsv } from "./chartData";
+import { renderEfficiencyBars } from "./efficiencyBars";
 import { ORIGIN_STYLE, renderChart, standaloneSvg, svgToPngBase64 } from "./svgChart";
 
 interface ViewState { metric: ChartMetric; axis: ChartAxis; logScale: boolean }
@@ -26,7 +27,9 @@ hover.id = "hover-card";
 hover.hidden = true;
 const table = document.createElement("table");
 table.id = "points-table";
-root.append(controls, chartBox, hover, table);
+const barsBox = document.createElement("div");
+barsBox.id = "efficiency-bars";
+root.append(controls, chartBox, hover, table, barsBox);
 
 function dropdown(id: string, options: [string, string][], value: string, onChange: (v: string) => void): HTMLElement {
   const dd = createControl("dropdown", { id });
@@ -63,11 +66,15 @@ function showHover(p: ChartPoint | undefined, ev?: MouseEvent): void {
   const lines = [
     `${p.label} — ${ORIGIN_STYLE[p.origin].name}`, p.quantName,
     `size ${p.bytes} bytes (${(p.bytes / 1024 ** 2).toFixed(2)} MiB), ${p.bitsPerWeight.toFixed(3)} bpw`,
-    `mean KLD ${p.meanKld}${p.meanKldError !== undefined ? ` ± ${p.meanKldError}` : ""}`,
+    ...(Number.isFinite(p.meanKld) ? [`mean KLD ${p.meanKld}${p.meanKldError !== undefined ? ` ± ${p.meanKldError}` : ""}`] : []),
     ...(p.kld99_9 !== undefined ? [`99.9% KLD ${p.kld99_9}`] : []),
     ...(p.sameTopP !== undefined ? [`same top p ${p.sameTopP}%`] : []),
     ...(p.pplRatio !== undefined ? [`PPL(Q)/PPL(base) ${p.pplRatio}`] : []),
-    `${p.chunks} × ${p.contextSize} tokens of ${p.evalName}`,
+    ...(p.chunks > 0 ? [`${p.chunks} × ${p.contextSize} tokens of ${p.evalName}`] : []),
+    ...(p.accuracy !== undefined ? [`accuracy ${p.accuracy.toFixed(2)}%${p.accuracyError !== undefined ? ` ± ${p.accuracyError.toFixed(2)}` : ""}`] : []),
+    ...(p.flipsPercent !== undefined ? [`flips ${p.flipsPercent.toFixed(2)}%`] : []),
+    ...(p.efficiency !== undefined ? [`efficiency ${p.efficiency.toFixed(2)}`] : []),
+    ...(p.divergence !== undefined ? [`divergence@${p.divergenceTokens ?? "?"} exact match ${p.divergence.toFixed(1)}%`] : []),
   ];
   hover.replaceChildren(...lines.map((l) => Object.assign(document.createElement("div"), { textContent: l })));
   hover.hidden = false;
@@ -81,15 +88,18 @@ function redraw(): void {
   chartBox.replaceChildren(renderChart(points, { ...view, width, height: 420 }, showHover));
   const frontier = new Set(paretoFrontier(points, view.metric, view.axis).map((p) => p.id));
   const head = document.createElement("tr");
-  for (const h of ["quant", "kind", "bytes", "bpw", "mean KLD", "99.9% KLD", "same top p", "Pareto"]) head.append(Object.assign(document.createElement("th"), { textContent: h }));
+  for (const h of ["quant", "kind", "bytes", "bpw", "mean KLD", "99.9% KLD", "same top p", "accuracy", "flips", "efficiency", "divergence", "Pareto"]) head.append(Object.assign(document.createElement("th"), { textContent: h }));
   const rows = [...points].sort((a, b) => a.bytes - b.bytes).map((p) => {
     const tr = document.createElement("tr");
     tr.dataset.id = p.id;
-    const cells = [p.label, ORIGIN_STYLE[p.origin].name, String(p.bytes), p.bitsPerWeight.toFixed(3), String(p.meanKld), p.kld99_9 !== undefined ? String(p.kld99_9) : "", p.sameTopP !== undefined ? `${p.sameTopP}%` : "", frontier.has(p.id) ? "✓" : ""];
+    const pct = (v: number | undefined) => (v !== undefined ? `${v.toFixed(2)}%` : "");
+    const cells = [p.label, ORIGIN_STYLE[p.origin].name, String(p.bytes), p.bitsPerWeight.toFixed(3), Number.isFinite(p.meanKld) ? String(p.meanKld) : "", p.kld99_9 !== undefined ? String(p.kld99_9) : "", p.sameTopP !== undefined ? `${p.sameTopP}%` : "",
+      pct(p.accuracy), pct(p.flipsPercent), p.efficiency !== undefined ? p.efficiency.toFixed(2) : "", pct(p.divergence), frontier.has(p.id) ? "✓" : ""];
     for (const c of cells) tr.append(Object.assign(document.createElement("td"), { textContent: c }));
     return tr;
   });
   table.replaceChildren(head, ...rows);
+  barsBox.replaceChildren(renderEfficiencyBars(points, width));
 }
 
 async function renderExport(format: ExportFormat): Promise<string> {
@@ -105,6 +115,7 @@ window.addEventListener("message", (e: MessageEvent<ChartsToWebview>) => {
   const m = e.data;
   if (m.type === "data") {
     data = m;
+    if (m.metric && m.metric in METRICS) view.metric = m.metric;
     buildControls();
     redraw();
   } else if (m.type === "export") {

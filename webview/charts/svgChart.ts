@@ -2,7 +2,7 @@
 // library): axes, log or linear y, points by origin, the Pareto frontier, labels and hover data.
 // Colours are CSS variables (VS Code theme), resolved to literals only when exporting.
 import type { ChartAxis, ChartMetric, ChartPoint } from "../../src/shared/chartsProtocol";
-import { axisValue, formatAxisTicks, formatAxisValue, linearTicks, logTicks, METRICS, metricValue, paretoFrontier } from "./chartData";
+import { axisValue, formatAxisTicks, formatAxisValue, LINEAR_ONLY, linearTicks, logTicks, METRICS, metricValue, paretoFrontier } from "./chartData";
 
 const NS = "http://www.w3.org/2000/svg";
 export const ORIGIN_STYLE: Record<ChartPoint["origin"], { color: string; shape: "circle" | "diamond" | "square" | "triangle"; name: string }> = {
@@ -45,12 +45,12 @@ export function renderChart(points: readonly ChartPoint[], o: ChartOptions, onHo
   const w = o.width - m.left - m.right;
   const h = o.height - m.top - m.bottom;
   const pts = points.filter((p) => metricValue(p, o.metric) !== undefined);
-  const log = o.logScale && o.metric !== "sameTopP" && pts.every((p) => (metricValue(p, o.metric) as number) > 0);
+  const log = o.logScale && !LINEAR_ONLY.has(o.metric) && pts.every((p) => (metricValue(p, o.metric) as number) > 0);
   svg.append(svgEl("rect", { x: 0, y: 0, width: o.width, height: o.height, fill: "var(--vscode-editor-background)" }));
   const title = `${METRICS[o.metric].label} vs ${o.axis === "bytes" ? "file size" : "bits per weight"}${log ? " (log scale)" : ""}`;
   svg.append(svgEl("text", { x: m.left, y: 18, fill: "var(--vscode-foreground)", "font-size": 13, "font-weight": 600, id: "chart-title" }, title));
   if (pts.length === 0) {
-    svg.append(svgEl("text", { x: o.width / 2, y: o.height / 2, "text-anchor": "middle", fill: "var(--vscode-descriptionForeground)" }, "No KLD results yet: run \"GGUF Studio: Evaluate KLD…\""));
+    svg.append(svgEl("text", { x: o.width / 2, y: o.height / 2, "text-anchor": "middle", fill: "var(--vscode-descriptionForeground)" }, `No ${METRICS[o.metric].label} results yet: run "GGUF Studio: ${o.metric === "accuracy" || o.metric === "flipsPercent" || o.metric === "efficiency" || o.metric === "divergence" ? "Evaluate Accuracy" : "Evaluate KLD"}…"`));
     return svg;
   }
   const xs = pts.map((p) => axisValue(p, o.axis));

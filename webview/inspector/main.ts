@@ -7,7 +7,7 @@ import { clear, el } from "./dom";
 import { renderExportTab } from "./exportTab";
 import { MetadataTab } from "./metadataTab";
 import { namesRegex, showOverviewMap } from "./overviewMap";
-import { renderOverview } from "./overviewTab";
+import { renderOverview, setEvalSummary } from "./overviewTab";
 import { settleReply } from "./requests";
 import { loadViewState, post, saveViewState, TAB_IDS, type TabId } from "./state";
 import { StreamGate, type StreamMessage } from "./streamGate";
@@ -198,6 +198,9 @@ window.addEventListener("message", (event: MessageEvent<ToInspector>) => {
       break;
     case "notice":
       showNotice(m.message);
+      break;
+    case "evalResults":
+      setEvalSummary(m.summary);
       break;
     case "tensorPage":
     case "arrayPage":

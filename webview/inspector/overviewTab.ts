@@ -1,5 +1,5 @@
 // Overview: the facts a user wants first, the quant-mix bar and warnings.
-import type { InspectorModel } from "../../src/shared/inspectorProtocol";
+import type { InspectorModel, QuantEvalSummary } from "../../src/shared/inspectorProtocol";
 import { clear, el } from "./dom";
 import { typeMapSection } from "./overviewMap";
 import { formatBpw, formatBytes, formatCount, formatShort, typeColour } from "./format";
@@ -44,7 +44,36 @@ export function renderOverview(root: HTMLElement, m: InspectorModel): void {
   for (const w of o.warnings) warnings.append(el("div", { class: "warning", "data-code": w.code }, el("span", { class: "codicon-warn" }, "⚠"), ` ${w.message}`));
 
   const mix = p ? el("section", { class: "mix" }, el("h3", {}, "Quant mix (bytes per tensor type)"), el("div", { class: "mix-pending" }, `${pending} reading tensor infos`)) : quantMix(m);
-  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, mix, typeMapSection());
+  const evaluation = el("section", { class: "evaluation", id: "overview-eval" });
+  root.append(el("h2", { class: "title" }, o.fileName), el("div", { class: "path", title: o.path }, o.shardPaths.join("\n")), warnings, facts, evaluation, mix, typeMapSection());
+  fillEvaluation(evaluation);
+}
+
+let lastEval: QuantEvalSummary | undefined;
+
+/** Results arrive after the model; kept so a re-rendered Overview shows them again. */
+export function setEvalSummary(summary: QuantEvalSummary | undefined): void {
+  lastEval = summary;
+  const slot = document.getElementById("overview-eval");
+  if (slot) fillEvaluation(slot);
+}
+
+function fillEvaluation(slot: HTMLElement): void {
+  clear(slot);
+  const s = lastEval;
+  if (!s) return;
+  const pct = (v: number) => `${v.toFixed(2)}%`;
+  const facts = el("div", { class: "facts" });
+  if (s.meanKld !== undefined) facts.append(fact("eval-mean-kld", "Mean KLD", s.meanKld.toFixed(6), s.meanKld));
+  if (s.sameTopP !== undefined) facts.append(fact("eval-same-top-p", "Same top p", pct(s.sameTopP), s.sameTopP));
+  if (s.accuracy !== undefined) {
+    const vsBase = s.baseAccuracy !== undefined ? ` (base ${pct(s.baseAccuracy)})` : "";
+    facts.append(fact("eval-accuracy", "Accuracy", `${pct(s.accuracy)} ± ${(s.accuracyError ?? 0).toFixed(2)}${vsBase}`, s.accuracy));
+  }
+  if (s.flipsPercent !== undefined) facts.append(fact("eval-flips", "Flips vs base", pct(s.flipsPercent), s.flipsPercent));
+  if (s.efficiency !== undefined) facts.append(fact("eval-efficiency", "Efficiency", `${s.efficiency.toFixed(2)}${s.baseEfficiency !== undefined ? ` (base ${s.baseEfficiency.toFixed(2)})` : ""}`, s.efficiency));
+  if (s.divergence !== undefined) facts.append(fact("eval-divergence", `Divergence@${s.divergenceTokens ?? "?"} exact`, pct(s.divergence), s.divergence));
+  slot.append(el("h3", {}, s.isBase ? "Evaluation (as a base model)" : `Evaluation against ${s.baseName}`), facts, el("div", { class: "eval-when" }, `measured ${s.measuredAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}`));
 }
 
 function quantMix(m: InspectorModel): HTMLElement {

@@ -103,7 +103,7 @@ export function checkSameModel(base: GgufModel, quant: GgufModel, quantPath: str
   }
 }
 
-function modelBits(m: GgufModel): { bytes: number; bpw: number; fileBytes: number } {
+export function modelBits(m: GgufModel): { bytes: number; bpw: number; fileBytes: number } {
   let bytes = 0;
   let elements = 0;
   for (const t of m.tensors) {

@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomically } from "../atomicWrite";
+import type { AccuracyResultRecord, DivergenceResultRecord } from "./accuracyRecords";
 import type { KldSummary, PerplexityOutput } from "./perplexityParser";
 
 export type QuantOrigin = "preset" | "recipe" | "optimizer" | "other";
@@ -36,6 +37,10 @@ export interface KldResultsFile {
   readonly version: 1;
   readonly base: { readonly path: string; readonly name: string; readonly fingerprint: string; readonly bytes: number; readonly bitsPerWeight: number };
   readonly results: readonly KldResultRecord[];
+  /** Multiple-choice accuracy runs (base and quants), joined to KLD results by quant fingerprint. */
+  readonly accuracy?: readonly AccuracyResultRecord[];
+  /** Greedy divergence runs of quants against this base. */
+  readonly divergence?: readonly DivergenceResultRecord[];
 }
 
 export function resultsFileName(baseName: string, baseFingerprint: string): string {
@@ -82,11 +87,37 @@ export class KldResultsStore {
   async add(base: KldResultsFile["base"], record: KldResultRecord): Promise<string> {
     await fs.promises.mkdir(this.dir, { recursive: true });
     const file = this.fileFor(base.name, base.fingerprint);
-    const existing = (await this.read(file))?.results ?? [];
+    const old = await this.read(file);
+    const existing = old?.results ?? [];
     const same = (r: KldResultRecord) =>
       r.quantFingerprint === record.quantFingerprint && r.evalFingerprint === record.evalFingerprint &&
       r.contextSize === record.contextSize && r.chunks === record.chunks;
-    const data: KldResultsFile = { version: 1, base, results: [...existing.filter((r) => !same(r)), record] };
+    const data: KldResultsFile = { ...old, version: 1, base, results: [...existing.filter((r) => !same(r)), record] };
+    await writeFileAtomically(file, JSON.stringify(data, null, 2));
+    return file;
+  }
+
+  /** Adds an accuracy result, replacing one of the same model content on the same set, shots, format and limit. */
+  async addAccuracy(base: KldResultsFile["base"], record: AccuracyResultRecord): Promise<string> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    const file = this.fileFor(base.name, base.fingerprint);
+    const old = await this.read(file);
+    const same = (r: AccuracyResultRecord) =>
+      r.quantFingerprint === record.quantFingerprint && r.isBase === record.isBase && r.setFingerprint === record.setFingerprint &&
+      r.shots === record.shots && r.format === record.format && r.limit === record.limit;
+    const data: KldResultsFile = { ...old, version: 1, base, results: old?.results ?? [], accuracy: [...(old?.accuracy ?? []).filter((r) => !same(r)), record] };
+    await writeFileAtomically(file, JSON.stringify(data, null, 2));
+    return file;
+  }
+
+  /** Adds a divergence result, replacing one of the same quant content on the same prompts and token count. */
+  async addDivergence(base: KldResultsFile["base"], record: DivergenceResultRecord): Promise<string> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    const file = this.fileFor(base.name, base.fingerprint);
+    const old = await this.read(file);
+    const same = (r: DivergenceResultRecord) =>
+      r.quantFingerprint === record.quantFingerprint && r.promptsFingerprint === record.promptsFingerprint && r.tokens === record.tokens;
+    const data: KldResultsFile = { ...old, version: 1, base, results: old?.results ?? [], divergence: [...(old?.divergence ?? []).filter((r) => !same(r)), record] };
     await writeFileAtomically(file, JSON.stringify(data, null, 2));
     return file;
   }

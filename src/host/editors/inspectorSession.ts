@@ -11,6 +11,8 @@ import type { GgufDocument } from "./ggufDocument";
 import { exportModelReport } from "./inspectorExport";
 import { acceptWebviewMessage } from "../../shared/messageSchema";
 import { saveTypeMapExport } from "../typeMapExport";
+import { evalSummaryFor } from "../../core/eval/resultsJoin";
+import { kldStore } from "../kld/kldFeature";
 
 /** Largest tensor page answered at once, whatever the webview asks for. */
 const MAX_TENSOR_PAGE = 50_000;
@@ -55,6 +57,14 @@ export class InspectorSession extends Disposable {
     if (generation !== this.doc.generation || ready !== this.readyCount) return; // a reload or a newer webview sends its own
     await this.sendModel();
     await this.doc.checkFiles();
+    await this.sendEvalResults();
+  }
+
+  /** The Overview's "Evaluation" section: this file's latest results against its base (store read only). */
+  private async sendEvalResults(): Promise<void> {
+    const bases = await kldStore(this.ctx).listBases();
+    if (this.closed) return;
+    this.post({ type: "evalResults", summary: evalSummaryFor(bases.map((b) => b.data), this.doc.uri.fsPath) });
   }
 
   private async sendModel(): Promise<void> {

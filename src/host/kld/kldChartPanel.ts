@@ -3,24 +3,16 @@
 import path from "node:path";
 import * as vscode from "vscode";
 import { writeFileAtomically } from "../../core/atomicWrite";
-import type { KldResultRecord, KldResultsFile } from "../../core/eval/resultsStore";
-import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartPoint, type ChartsFromWebview, type ChartsToWebview, type ExportFormat } from "../../shared/chartsProtocol";
+import type { KldResultsFile } from "../../core/eval/resultsStore";
+import { joinedChartPoints, kldChartPoint } from "../../core/eval/resultsJoin";
+import { CHARTS_FROM_WEBVIEW_SCHEMA, type ChartMetric, type ChartPoint, type ChartsFromWebview, type ChartsToWebview, type ExportFormat } from "../../shared/chartsProtocol";
 import type { StudioContext } from "../context";
 import { buildWebviewHtml, webviewOptions } from "../webviewHtml";
 import { kldStore } from "./kldFeature";
 import { acceptWebviewMessage } from "../../shared/messageSchema";
 
-export function chartPoint(r: KldResultRecord): ChartPoint {
-  const s = r.summary;
-  return {
-    id: r.id, label: r.label, origin: r.origin, quantName: r.quantName, bytes: r.quantBytes, bitsPerWeight: r.bitsPerWeight,
-    meanKld: s.meanKld?.value ?? NaN, chunks: r.chunks, contextSize: r.contextSize, evalName: path.basename(r.evalPath),
-    ...(s.meanKld?.error !== undefined ? { meanKldError: s.meanKld.error } : {}),
-    ...(s.kld99_9 !== undefined ? { kld99_9: s.kld99_9 } : {}),
-    ...(s.sameTopP ? { sameTopP: s.sameTopP.value } : {}),
-    ...(s.pplRatio ? { pplRatio: s.pplRatio.value } : {}),
-  };
-}
+/** Kept for callers of the KLD-only shape; the chart itself draws joinedChartPoints. */
+export const chartPoint = kldChartPoint;
 
 export class KldChartPanel implements vscode.Disposable {
   private static current: KldChartPanel | undefined;
@@ -28,10 +20,14 @@ export class KldChartPanel implements vscode.Disposable {
   private nextRequest = 1;
   private readonly pending = new Map<number, (data: string) => void>();
   private selected: string | undefined;
+  /** Sent with the next data message only: an explicit switch, not a setting that overrides the user's later choice. */
+  private pendingMetric: ChartMetric | undefined;
+  /** Until the webview says "ready", a posted message may arrive before its listener: keep the pending metric. */
+  private webviewReady = false;
   /** Points last sent (tests compare them with the DOM). */
   lastPoints: readonly ChartPoint[] = [];
 
-  static async show(ctx: StudioContext, resultsFile?: string, basePath?: string): Promise<KldChartPanel> {
+  static async show(ctx: StudioContext, resultsFile?: string, basePath?: string, metric?: ChartMetric): Promise<KldChartPanel> {
     if (!KldChartPanel.current) {
       const panel = vscode.window.createWebviewPanel("ggufStudio.kldChart", "KLD vs size", vscode.ViewColumn.Active, {
         ...webviewOptions(ctx.extension.extensionUri), retainContextWhenHidden: true,
@@ -44,6 +40,7 @@ export class KldChartPanel implements vscode.Disposable {
       resultsFile = (await kldStore(ctx).listBases()).find((b) => path.resolve(b.data.base.path) === path.resolve(basePath))?.file;
     }
     if (resultsFile) c.selected = resultsFile;
+    if (metric) c.pendingMetric = metric;
     c.panel.reveal();
     await c.refresh();
     return c;
@@ -65,9 +62,11 @@ export class KldChartPanel implements vscode.Disposable {
       this.selected = bases.sort((a, b) => latest(b.data) .localeCompare(latest(a.data)))[0]?.file;
     }
     const data = bases.find((b) => b.file === this.selected)?.data;
-    this.lastPoints = (data?.results ?? []).map(chartPoint).filter((p) => Number.isFinite(p.meanKld));
+    this.lastPoints = data ? joinedChartPoints(data) : [];
+    const metric = this.pendingMetric;
+    if (this.webviewReady) this.pendingMetric = undefined;
     this.post({
-      type: "data", selected: this.selected, points: this.lastPoints,
+      type: "data", selected: this.selected, points: this.lastPoints, ...(metric ? { metric } : {}),
       bases: bases.map((b) => ({ file: b.file, name: b.data.base.name, bytes: b.data.base.bytes })),
     });
   }
@@ -96,6 +95,7 @@ export class KldChartPanel implements vscode.Disposable {
   private async onMessage(m: ChartsFromWebview): Promise<void> {
     switch (m.type) {
       case "ready":
+        this.webviewReady = true;
         return this.refresh();
       case "selectBase":
         this.selected = m.file;
@@ -129,7 +129,7 @@ export class KldChartPanel implements vscode.Disposable {
 }
 
 function latest(d: KldResultsFile): string {
-  return d.results.map((r) => r.createdAt).sort().at(-1) ?? "";
+  return [...d.results, ...(d.accuracy ?? []), ...(d.divergence ?? [])].map((r) => r.createdAt).sort().at(-1) ?? "";
 }
 
 async function writeExport(format: ExportFormat, data: string, file: string): Promise<void> {

@@ -86,7 +86,7 @@ async function evaluateKld(ctx: StudioContext, raw?: unknown): Promise<KldJobRes
     });
     const summary = result.results.map((r) => `${r.label}: ${r.summary.meanKld?.value.toFixed(5)}`).join(", ");
     ctx.log.info(`KLD results (${result.resultsFile}): ${summary}`);
-    if (args.openChart !== false) await KldChartPanel.show(ctx, result.resultsFile);
+    if (args.openChart !== false) await KldChartPanel.show(ctx, result.resultsFile, undefined, "meanKld");
     return result;
   } catch (e) {
     await reportError("Evaluate KLD", e, ctx.log);
