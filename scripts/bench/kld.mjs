@@ -1,7 +1,7 @@
 // Stock presets vs the size-budgeted optimizer on a fixture, measured by mean KLD on held-out text.
 //   node scripts/bench/kld.mjs [--models tiny-llama,tiny-moe | --model tiny-llama-f16.gguf | --base M.gguf --calib C.txt --eval E.txt]
 //     [--budgets Q4_K_M,Q3_K_M,Q2_K] [--chunks 48] [--probe-chunks 12] [--refine-rounds 2] [--sensitivity rank-one|raw] [--optimizer-imatrix]
-//     [--design sparse|grid] [--no-engine] [--top-k 64] [--types Q2_K,IQ3_XXS,...] [--tag name]
+//     [--design sparse|grid] [--no-engine] [--top-k 64] [--types Q2_K,IQ3_XXS,...] [--tag name] [--plain-proxy]
 // --base/--calib/--eval run it on any model (e.g. the validation models of scripts/validation/).
 // Writes .bench/kld/<model>/results.json and prints a Markdown table for BENCHMARKS.md.
 // Without --model it runs once per fixture in --models (default both), one after the other.
@@ -105,6 +105,7 @@ for (const b of budgets) {
     cache, threads, probeChunks, verifyChunks: chunks, contextSize: 256, refineRounds: Number(arg("refine-rounds", "2")), sensitivityModel: arg("sensitivity", "rank-one"),
     ...(optimizerImatrix ? { imatrix: optimizerImatrix } : {}),
     ...(candidateTypes ? { candidateTypes } : {}),
+    ...(process.argv.includes("--plain-proxy") ? {} : { imatrixTool: tools["llama-imatrix"]?.path }),
     onProgress: (p) => { if (p.done % 25 === 0) console.error(`[${b}] ${p.phase} ${p.done}/${p.total} ${p.message}${p.rate ? ` (${p.rate.toFixed(2)}/s)` : ""}`); },
   });
   const recipeFile = path.join(work, `${optimizerImatrix ? "optimized-imatrix" : "optimized"}-${engine ? design : "files"}${variant}-${b}.quant.json`);

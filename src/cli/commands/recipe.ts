@@ -167,7 +167,7 @@ export const recipeCommand: CliCommand = {
         maxEvaluations, maxMs: maxSecondsText !== undefined ? Number(maxSecondsText) * 1000 : undefined,
         workDir: path.join(work, "optimizer"), cache: new LogitsCache(path.join(work, "logits"), CACHE_CAP_BYTES),
         threads: int("threads"), gpuLayers: resolveGpuLayers(gpu, perplexity.backend, int("ngl")), signal: io.signal,
-        ...(engine ? { engine: engine.path, design, topK: int("top-k") } : {}),
+        ...(engine ? { engine: engine.path, design, topK: int("top-k"), imatrixTool: location.found["llama-imatrix"]?.path } : {}),
         onProgress: (p) => {
           if (p.phase !== lastPhase && p.phase === "verify") io.err("probes done; verifying\n");
           lastPhase = p.phase;

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ggmlTypeName } from "../gguf/ggmlTypes";
 import { ensureBaseLogits, runKldForQuant } from "../eval/kldJob";
+import { fileFingerprint } from "../eval/fileFingerprint";
 import type { GgufModel } from "../gguf/types";
 import { runTool, ToolCancelledError } from "../native/toolRunner";
 import { chooseTypes, fitSensitivity, recipeFromChoice, type Choice, type Sensitivity, type TensorGroup } from "./optimizer";
@@ -73,10 +74,33 @@ export async function quantizeAndMeasure(o: OptimizeOptions, model: RecipeModel,
   return { fileBytes, parsed };
 }
 
+/**
+ * The probe text's activation statistics (llama-imatrix over the same chunks the probes read), cached
+ * in the work folder by base and text fingerprint: they weight the weight-error proxy.
+ */
+async function probeTextImatrix(o: OptimizeOptions, c: MeasureContext): Promise<string> {
+  const [baseFp, textFp] = await Promise.all([fileFingerprint(o.basePath), fileFingerprint(c.probeText)]);
+  const file = path.join(o.workDir, `proxy-${baseFp.slice(-12)}-${textFp.slice(-8)}-${c.ctx}x${c.probeChunks}.imatrix.gguf`);
+  if (fs.existsSync(file)) return file;
+  o.onProgress?.({ phase: "probe", done: 0, total: 1, message: "activation statistics of the probe text (llama-imatrix), for the weight-error proxy" });
+  const temp = `${file}.partial-${process.pid}.gguf`;
+  try {
+    await (o.run ?? runTool)({
+      executable: o.imatrixTool as string, signal: o.signal, onLine: o.onLine, outputs: [temp],
+      args: ["-m", o.basePath, "-f", c.probeText, "-o", temp, "-c", String(c.ctx), "--chunks", String(c.probeChunks), ...(o.threads ? ["-t", String(o.threads)] : []), ...(o.gpuLayers !== undefined ? ["-ngl", String(o.gpuLayers)] : [])],
+    });
+    await fs.promises.rename(temp, file);
+  } finally {
+    await fs.promises.rm(temp, { force: true });
+  }
+  return file;
+}
+
 export async function measureByEngine(o: OptimizeOptions & { readonly engine: string }, c: MeasureContext & { readonly allowed: (g: TensorGroup, t: string) => boolean }): Promise<MeasuredChoice> {
   o.onProgress?.({ phase: "probe", done: 0, total: 1, message: "loading the base model into the probe engine and computing its log-probabilities" });
+  const proxyImatrix = !o.imatrix && o.imatrixTool && (o.design ?? "sparse") === "sparse" ? await probeTextImatrix(o, c) : undefined;
   const eo: ProbeEngineOptions = {
-    executable: o.engine, basePath: o.basePath, textPath: c.probeText, contextSize: c.ctx, chunks: c.probeChunks, imatrix: o.imatrix,
+    executable: o.engine, basePath: o.basePath, textPath: c.probeText, contextSize: c.ctx, chunks: c.probeChunks, imatrix: o.imatrix, proxyImatrix,
     gpuLayers: o.gpuLayers, threads: o.threads, topK: o.topK, signal: o.signal, run: o.run, onLine: o.onLine,
   };
   // Several GPUs: one engine per GPU, the probes shared between them.

@@ -74,6 +74,12 @@ export interface OptimizeOptions {
   readonly engineDevices?: readonly number[];
   /** Base log-probabilities the engine keeps per scored token (default 64). */
   readonly topK?: number;
+  /**
+   * llama-imatrix: with the engine and no `imatrix`, the activation statistics of the probe text are
+   * computed once (cached in workDir) and weight the sparse design's weight-error proxy only; the
+   * quantization itself stays without an imatrix. Without it, the proxy is the plain weight error.
+   */
+  readonly imatrixTool?: string;
   /** Folder for the measurement cache, probe files and the verified quant. */
   readonly workDir: string;
   readonly cache: LogitsCache;

@@ -11,6 +11,8 @@ export interface ProbeEngineOptions {
   readonly contextSize: number;
   readonly chunks: number;
   readonly imatrix?: string;
+  /** Activation statistics (an imatrix file) that weight the weight-error proxy only; quantization ignores them. */
+  readonly proxyImatrix?: string;
   readonly gpuLayers?: number;
   readonly threads?: number;
   /** Base log-probabilities kept per scored token (plus the residual mass). Default 64. */
@@ -37,6 +39,8 @@ export interface ProbeEngineReady {
   readonly topK: number;
   readonly full: boolean;
   readonly imatrixEntries: number;
+  /** Tensors whose weight-error proxy is weighted by --proxy-imatrix activation statistics. */
+  readonly proxyImatrixEntries?: number;
   readonly system: string;
 }
 
@@ -104,6 +108,7 @@ export class ProbeEngine implements ProbeEvaluator {
     const o = this.o;
     const args = ["-m", o.basePath, "-f", o.textPath, "-c", String(o.contextSize), "--chunks", String(o.chunks), "--top-k", String(o.topK ?? 64)];
     if (o.imatrix) args.push("--imatrix", o.imatrix);
+    if (o.proxyImatrix) args.push("--proxy-imatrix", o.proxyImatrix);
     if (o.gpuLayers) args.push("-ngl", String(o.gpuLayers));
     if (o.threads) args.push("-t", String(o.threads));
     if (o.fullKld) args.push("--full");

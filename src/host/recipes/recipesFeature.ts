@@ -157,7 +157,7 @@ async function optimize(ctx: StudioContext, raw?: unknown): Promise<OptimizeResu
             ...(imatrix ? { imatrix } : {}),
             probeChunks: args.probeChunks, verifyChunks: args.verifyChunks, maxEvaluations: limits.maxEvaluations, maxMs: limits.maxMs,
             ...(args.candidateTypes ? { candidateTypes: args.candidateTypes } : {}),
-            ...(engine && design !== "files" ? { engine: engine.path, design } : {}),
+            ...(engine && design !== "files" ? { engine: engine.path, design, imatrixTool: ctx.tools.locate().found["llama-imatrix"]?.path } : {}),
             workDir: path.join(ctx.storageDir, "optimizer"), cache: new LogitsCache(kldCacheDir(ctx), ctx.config.kldCacheMaxGiB * 1024 ** 3),
             threads: ctx.config.threads || undefined, gpuLayers, signal: sig.signal, run: hostToolRun(ctx, token),
             onProgress: (p) => {

@@ -10,7 +10,8 @@ import { ProbeEngine, ProbeEngineError } from "../../../src/core/quant/probeEngi
 
 const ROOT = path.resolve(__dirname, "../../../..");
 const fixture = (n: string) => path.join(ROOT, "test", "fixtures", n);
-const ENGINE = locateTools({ extensionRoot: ROOT, pathEnv: "" }).found["gguf-studio-probe"]?.path;
+const TOOLS = locateTools({ extensionRoot: ROOT, pathEnv: "" }).found;
+const ENGINE = TOOLS["gguf-studio-probe"]?.path;
 
 function alive(pid: number): boolean {
   try {
@@ -59,6 +60,35 @@ describe("probe engine (gguf-studio-probe)", function () {
     for (const name of ["blk.0.ffn_down.weight", "output.weight"]) {
       const e = errors.get(name) as Map<string, number>;
       assert.ok((e.get("Q2_K") as number) > (e.get("Q4_K") as number) && (e.get("Q4_K") as number) > (e.get("Q8_0") as number), `${name}: ${[...e]}`);
+    }
+  });
+
+  it("weights the weight-error proxy by the probe text's activations with --proxy-imatrix, and quantizes without them", async function () {
+    const imatrixTool = TOOLS["llama-imatrix"]?.path;
+    if (!imatrixTool) this.skip();
+    const im = path.join(dir, "proxy.imatrix.gguf");
+    const r = spawnSync(imatrixTool as string, ["-m", fixture("tiny-llama-f16.gguf"), "-f", text, "-o", im, "-c", "256", "--chunks", "3", "-t", "2"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const names = ["blk.0.ffn_down.weight", "blk.3.attn_v.weight"];
+    const plain = await ProbeEngine.start({ executable: ENGINE as string, basePath: fixture("tiny-llama-f16.gguf"), textPath: text, contextSize: 256, chunks: 3, threads: 2 });
+    const weighted = await ProbeEngine.start({ executable: ENGINE as string, basePath: fixture("tiny-llama-f16.gguf"), textPath: text, contextSize: 256, chunks: 3, threads: 2, proxyImatrix: im });
+    try {
+      assert.ok((weighted.ready.proxyImatrixEntries ?? 0) > 0, `proxy imatrix entries: ${weighted.ready.proxyImatrixEntries}`);
+      assert.equal(weighted.ready.imatrixEntries, 0, "the quantization itself has no imatrix");
+      const a = await plain.weightErrors(names, ["Q2_K", "Q4_K"]);
+      const b = await weighted.weightErrors(names, ["Q2_K", "Q4_K"]);
+      for (const n of names) {
+        const pa = a.get(n)?.get("Q2_K") as number;
+        const pb = b.get(n)?.get("Q2_K") as number;
+        assert.ok(pa > 0 && pb > 0 && Math.abs(Math.log(pa / pb)) > 1e-3, `${n}: the activations change the proxy (${pa} vs ${pb})`);
+        assert.ok(pb > (b.get(n)?.get("Q4_K") as number), `${n}: still falls with more bits`);
+      }
+      // The evaluation quantizes the same way with or without the proxy statistics.
+      const probe = [{ name: "blk.0.ffn_down.weight", type: "Q3_K" }];
+      assert.equal((await plain.evaluate(probe, "plain")).kld, (await weighted.evaluate(probe, "weighted")).kld);
+    } finally {
+      await plain.close();
+      await weighted.close();
     }
   });
 

@@ -66,7 +66,7 @@ static void emit(const json & j) {
 }
 
 struct Options {
-    std::string model, text, imatrix;
+    std::string model, text, imatrix, proxy_imatrix;
     int ctx = 256, chunks = 12, ngl = 0, threads = 0, topk = 64, batch = 2048, device = -1;
     size_t max_memory = 0; // --max-memory: a cap below what the machine has (0: what it has)
     bool full = false;
@@ -83,6 +83,9 @@ static Options parse_args(int argc, char ** argv) {
         if (a == "-m") o.model = next();
         else if (a == "-f") o.text = next();
         else if (a == "--imatrix") o.imatrix = next();
+        // Activation statistics that weight the weight-error proxy only (quantization stays without an
+        // imatrix): the output error of a layer is Σ_j a_j² (w_j − q_j)², not the plain weight error.
+        else if (a == "--proxy-imatrix") o.proxy_imatrix = next();
         else if (a == "-c") o.ctx = std::stoi(next());
         else if (a == "--chunks") o.chunks = std::stoi(next());
         else if (a == "-ngl") o.ngl = std::stoi(next());
@@ -95,7 +98,7 @@ static Options parse_args(int argc, char ** argv) {
         else if (a == "--version") { llama_print_build_info(llama_version(), stdout); exit(0); }
         else fatal("usage", "unknown argument " + a);
     }
-    if (o.model.empty() || o.text.empty()) fatal("usage", "usage: gguf-studio-probe -m BASE.gguf -f PROBE.txt [-c 256] [--chunks 12] [-ngl N] [-t N] [--imatrix F] [--top-k 64] [--full]");
+    if (o.model.empty() || o.text.empty()) fatal("usage", "usage: gguf-studio-probe -m BASE.gguf -f PROBE.txt [-c 256] [--chunks 12] [-ngl N] [-t N] [--imatrix F] [--proxy-imatrix F] [--top-k 64] [--full]");
     if (o.ctx < 16 || o.chunks < 1 || o.topk < 1) fatal("usage", "-c must be ≥ 16, --chunks ≥ 1, --top-k ≥ 1");
     if (o.threads <= 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
     return o;
@@ -176,6 +179,7 @@ struct Engine {
     BaseDist base;
     std::unordered_map<std::string, ggml_tensor *> tensors;
     std::unordered_map<std::string, std::vector<float>> imatrix;
+    std::unordered_map<std::string, std::vector<float>> proxy_imatrix; // --proxy-imatrix: weights the proxy only
     int scored_per_chunk() const { return o.ctx - 1 - o.ctx / 2; }
     size_t n_scored() const { return (size_t) scored_per_chunk() * n_chunks; }
 
@@ -301,6 +305,11 @@ struct Engine {
         else if (t->type == GGML_TYPE_F16) ggml_fp32_to_fp16_row(f.data(), (ggml_fp16_t *) raw.data(), n);
         else ggml_fp32_to_bf16_row(f.data(), (ggml_bf16_t *) raw.data(), n);
     }
+    /** The activation weights of the weight-error proxy: --proxy-imatrix, else the quantization imatrix. */
+    const float * proxy_weights_for(const std::string & name) const {
+        auto it = proxy_imatrix.find(name);
+        return it == proxy_imatrix.end() ? imatrix_for(name) : it->second.data();
+    }
     const float * imatrix_for(const std::string & name) const {
         auto it = imatrix.find(name);
         return it == imatrix.end() ? nullptr : it->second.data();
@@ -403,9 +412,10 @@ struct Engine {
             const int64_t step = std::max<int64_t>(1, nrows / std::max<int64_t>(1, max_rows));
             for (int64_t r = step / 2; r < nrows; r += step) rows.push_back(r);
             const float * im = imatrix_for(name);
+            const float * pw = proxy_weights_for(name);
             double signal = 0;
             for (int64_t r : rows) {
-                const float * w = im ? im + (r / rows_per_mat) * n_per_row : nullptr;
+                const float * w = pw ? pw + (r / rows_per_mat) * n_per_row : nullptr;
                 for (int64_t j = 0; j < n_per_row; j++) signal += (w ? w[j] : 1.0) * (double) f0[r * n_per_row + j] * f0[r * n_per_row + j];
             }
             json per = json::object();
@@ -418,7 +428,7 @@ struct Engine {
                 roundtrip(f, n_per_row, rows_per_mat, im, type, rows);
                 double e = 0;
                 for (int64_t r : rows) {
-                    const float * w = im ? im + (r / rows_per_mat) * n_per_row : nullptr;
+                    const float * w = pw ? pw + (r / rows_per_mat) * n_per_row : nullptr;
                     for (int64_t j = 0; j < n_per_row; j++) {
                         const double d = (double) f[r * n_per_row + j] - f0[r * n_per_row + j];
                         e += (w ? w[j] : 1.0) * d * d;
@@ -467,11 +477,11 @@ int main(int argc, char ** argv) {
     e.vocab = llama_model_get_vocab(e.model);
     e.n_vocab = llama_vocab_n_tokens(e.vocab);
     for (const auto & [name, t] : llama_internal_get_tensor_map(e.model)) e.tensors[name] = t;
-    if (!e.o.imatrix.empty()) {
+    const auto load_imatrix = [](const std::string & file, std::unordered_map<std::string, std::vector<float>> & into) {
         common_imatrix loaded;
-        if (!common_imatrix_load(e.o.imatrix, loaded)) fatal("bad-imatrix", "cannot read the imatrix " + e.o.imatrix);
+        if (!common_imatrix_load(file, loaded)) fatal("bad-imatrix", "cannot read the imatrix " + file);
         for (const auto & [name, entry] : loaded.entries) {
-            auto & v = e.imatrix[name];
+            auto & v = into[name];
             v.resize(entry.sums.size());
             if (!loaded.is_legacy) {
                 const int64_t nc = entry.counts.size(), ne0 = (int64_t) entry.sums.size() / std::max<int64_t>(1, nc);
@@ -481,7 +491,9 @@ int main(int argc, char ** argv) {
                 for (size_t i = 0; i < v.size(); i++) v[i] = ncall > 0 ? entry.sums[i] / ncall : entry.sums[i];
             }
         }
-    }
+    };
+    if (!e.o.imatrix.empty()) load_imatrix(e.o.imatrix, e.imatrix);
+    if (!e.o.proxy_imatrix.empty()) load_imatrix(e.o.proxy_imatrix, e.proxy_imatrix);
     // Probe text → tokens, as llama-perplexity tokenizes it.
     std::ifstream in(e.o.text, std::ios::binary);
     if (!in) fatal("bad-text", "cannot read the probe text " + e.o.text);
@@ -510,7 +522,7 @@ int main(int argc, char ** argv) {
     e.compute_base();
     emit({{"event", "ready"}, {"loadMs", load_ms}, {"baseMs", ms_since(t_base)}, {"tokens", e.n_scored()}, {"chunks", e.n_chunks},
           {"nVocab", e.n_vocab}, {"topK", std::min(e.o.topk, e.n_vocab)}, {"full", e.o.full}, {"tensors", e.tensors.size()},
-          {"imatrixEntries", e.imatrix.size()}, {"gpuLayers", e.o.ngl}, {"system", llama_print_system_info()}});
+          {"imatrixEntries", e.imatrix.size()}, {"proxyImatrixEntries", e.proxy_imatrix.size()}, {"gpuLayers", e.o.ngl}, {"system", llama_print_system_info()}});
     std::string line;
     while (std::getline(std::cin, line)) {
         if (line.empty()) continue;
