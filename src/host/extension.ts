@@ -8,10 +8,11 @@ import { templatesFeature } from "./templates/templatesFeature";
 import { templatePreviewFeature } from "./templates/templatePreviewFeature";
 import { recipesFeature } from "./recipes/recipesFeature";
 import { kldFeature } from "./kld/kldFeature";
+import { languageModelToolsFeature } from "./agentTools/languageModelTools";
 import { UNTRUSTED_MODEL_WRITE_MESSAGE } from "./trust";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
-const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature];
+const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature, languageModelToolsFeature];
 
 export interface GgufStudioApi {
   readonly context: StudioContext;

@@ -3,9 +3,10 @@ import { CliCommand } from "../cliCommand";
 import { diffCommand } from "./diff";
 import { inspectCommand } from "./inspect";
 import { kldCommand } from "./kld";
+import { mcpCommand } from "./mcp";
 import { quantizeCommand } from "./quantize";
 import { recipeCommand } from "./recipe";
 import { setMetadataCommand } from "./setMetadata";
 import { templateCommand } from "./template";
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, diffCommand, setMetadataCommand, quantizeCommand, kldCommand, recipeCommand, templateCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, diffCommand, setMetadataCommand, quantizeCommand, kldCommand, recipeCommand, templateCommand, mcpCommand];
