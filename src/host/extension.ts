@@ -8,14 +8,17 @@ import { templatesFeature } from "./templates/templatesFeature";
 import { templatePreviewFeature } from "./templates/templatePreviewFeature";
 import { recipesFeature } from "./recipes/recipesFeature";
 import { kldFeature } from "./kld/kldFeature";
-import { languageModelToolsFeature } from "./agentTools/languageModelTools";
+import { LANGUAGE_MODEL_TOOLS, languageModelToolsFeature } from "./agentTools/languageModelTools";
+import { walkthroughFeature } from "./walkthrough/walkthroughFeature";
 import { UNTRUSTED_MODEL_WRITE_MESSAGE } from "./trust";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
-const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature, languageModelToolsFeature];
+const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature, languageModelToolsFeature, walkthroughFeature];
 
 export interface GgufStudioApi {
   readonly context: StudioContext;
+  /** The language-model tools by name. */
+  readonly languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>>;
 }
 
 export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
@@ -28,7 +31,7 @@ export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
   }
   for (const f of FEATURES) f.activate?.(ctx);
   ctx.log.info(`GGUF Studio activated (${extension.extensionUri.fsPath})`);
-  return { context: ctx };
+  return { context: ctx, languageModelTools: LANGUAGE_MODEL_TOOLS };
 }
 
 /**

@@ -1,13 +1,13 @@
 // The language-model tools in a real VS Code host (code-server 1.100), called the way a chat agent
-// calls them: vscode.lm.invokeTool. Quantize asks for confirmation; outside the chat view the
-// workbench shows that as a modal, answered here in the real browser.
+// calls them: vscode.lm.invokeTool. Quantize asks for confirmation (prepareInvocation); outside a chat
+// the workbench asks with a modal, which its test mode answers "yes" by itself.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { AGENT_TOOL_SPECS } from "../../src/core/agentTools";
 import { readGgufModel, summarizeGguf } from "../../src/core/gguf";
-import { hasBrowserDriver, screenshot, waitForWorkbench, workbenchClick } from "./driver";
+import type { GgufStudioApi } from "../../src/host/extension";
 
 function workspaceDir(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -21,14 +21,10 @@ async function invoke(name: string, input: object): Promise<string> {
   return result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : "")).join("");
 }
 
-/** Starts a quantize call, answers its confirmation modal with `button`, returns the call's outcome. */
-async function quantizeAnswering(input: object, button: string, shot?: string): Promise<{ text?: string; error?: unknown }> {
-  const call = invoke("gguf_quantize", input).then((text) => ({ text }), (error: unknown) => ({ error }));
-  const dialog = await waitForWorkbench(".monaco-dialog-box", "Quantize with GGUF Studio?", 30_000);
-  assert.match(dialog, /Quantize tiny-llama-f16\.gguf to Q8_0 into .*tiny-llama-f16-Q8_0\.gguf/);
-  if (shot) await screenshot(shot);
-  await workbenchClick(".monaco-dialog-box .monaco-button", button);
-  return call;
+async function api(): Promise<GgufStudioApi> {
+  const ext = vscode.extensions.getExtension<GgufStudioApi>("gguf-studio.gguf-studio");
+  assert.ok(ext);
+  return ext.activate();
 }
 
 describe("language-model tools (vscode.lm.invokeTool)", function () {
@@ -80,19 +76,37 @@ describe("language-model tools (vscode.lm.invokeTool)", function () {
     await assert.rejects(invoke("gguf_estimate_quant_size", { model: "../../outside.gguf", type: "Q8_0" }), /outside the workspace/);
   });
 
-  it("gguf_quantize asks first; declined, nothing is written", async function () {
-    if (!hasBrowserDriver()) this.skip(); // the modal needs the browser driver
-    const r = await quantizeAnswering({ model: "tiny-llama-f16.gguf", type: "Q8_0" }, "Cancel", "lm-tool-quantize-confirmation");
-    assert.ok(r.error instanceof Error, "declining rejects the call");
-    assert.equal(fs.existsSync(output()), false);
+  it("gguf_quantize asks for confirmation, naming the model, type and output", async () => {
+    const tool = (await api()).languageModelTools.get("gguf_quantize");
+    assert.ok(tool?.prepareInvocation);
+    const token = new vscode.CancellationTokenSource().token;
+    const prepared = await tool.prepareInvocation({ input: { model: "tiny-llama-f16.gguf", type: "Q8_0" } }, token);
+    assert.equal(prepared?.confirmationMessages?.title, "Quantize with GGUF Studio?");
+    const message = prepared?.confirmationMessages?.message;
+    const text = typeof message === "string" ? message : "";
+    assert.match(text, /Quantize tiny-llama-f16\.gguf to Q8_0 into .*tiny-llama-f16-Q8_0\.gguf/);
+    // The reading tools need no confirmation.
+    const inspect = await (await api()).languageModelTools.get("gguf_inspect")?.prepareInvocation?.({ input: { path: "tiny-llama-f16.gguf" } }, token);
+    assert.equal(inspect?.confirmationMessages, undefined);
   });
 
-  it("gguf_quantize, confirmed, writes a verified Q8_0 model", async function () {
-    if (!hasBrowserDriver()) this.skip();
-    const r = await quantizeAnswering({ model: "tiny-llama-f16.gguf", type: "Q8_0" }, "Yes");
-    assert.equal(r.error, undefined, String(r.error));
-    assert.match(r.text ?? "", /Quantized tiny-llama-f16\.gguf to .*tiny-llama-f16-Q8_0\.gguf/);
+  it("gguf_quantize cancelled through its token leaves no output and no temp file", async () => {
+    const before = fs.readdirSync(workspaceDir()).sort();
+    const source = new vscode.CancellationTokenSource();
+    const call = vscode.lm.invokeTool("gguf_quantize", { input: { model: "tiny-llama-f16.gguf", type: "Q8_0" }, toolInvocationToken: undefined }, source.token);
+    setTimeout(() => source.cancel(), 150);
+    await assert.rejects(Promise.resolve(call));
+    assert.deepEqual(fs.readdirSync(workspaceDir()).sort(), before);
+  });
+
+  it("gguf_quantize runs llama-quantize and writes a verified Q8_0 model", async () => {
+    // The test workbench answers confirmations itself ("refused to show confirmation dialog in
+    // tests": confirmed), so the call goes straight through after prepareInvocation.
+    const text = await invoke("gguf_quantize", { model: "tiny-llama-f16.gguf", type: "Q8_0" });
+    assert.match(text, /Quantized tiny-llama-f16\.gguf to .*tiny-llama-f16-Q8_0\.gguf/);
+    assert.match(text, /- sha256: [0-9a-f]{64}/);
     const model = await readGgufModel(output());
     assert.equal(model.tensors.filter((t) => t.typeName === "Q8_0").length, 44);
+    await assert.rejects(invoke("gguf_quantize", { model: "tiny-llama-f16.gguf", type: "Q8_0" }), /already exists/);
   });
 });

@@ -20,7 +20,7 @@ class StudioLanguageModelTool implements vscode.LanguageModelTool<object> {
         invocationMessage: `GGUF Studio: quantizing ${plan.model}`,
         confirmationMessages: {
           title: "Quantize with GGUF Studio?",
-          message: new vscode.MarkdownString().appendText(`${describePlan(plan)} This runs llama-quantize on this machine.`),
+          message: `${describePlan(plan)} This runs llama-quantize on this machine.`,
         },
       };
     } catch {
@@ -55,9 +55,16 @@ class StudioLanguageModelTool implements vscode.LanguageModelTool<object> {
   }
 }
 
+/** The registered tools by name (the extension's API hands them to tests, for prepareInvocation). */
+export const LANGUAGE_MODEL_TOOLS = new Map<string, vscode.LanguageModelTool<object>>();
+
 export const languageModelToolsFeature: Feature = {
   activate(ctx) {
     const host = new AgentToolHost(ctx);
-    for (const spec of AGENT_TOOL_SPECS) ctx.register(vscode.lm.registerTool(spec.name, new StudioLanguageModelTool(spec, host, ctx)));
+    for (const spec of AGENT_TOOL_SPECS) {
+      const tool = new StudioLanguageModelTool(spec, host, ctx);
+      LANGUAGE_MODEL_TOOLS.set(spec.name, tool);
+      ctx.register(vscode.lm.registerTool(spec.name, tool));
+    }
   },
 };
