@@ -42,12 +42,12 @@ export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
 function refusedUntrusted(id: CommandId): boolean {
   if (vscode.workspace.isTrusted) return false;
   const message = NATIVE_TOOL_COMMANDS.includes(id)
-    ? "GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models."
+    ? vscode.l10n.t("GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models.")
     : MODEL_WRITING_COMMANDS.includes(id)
       ? UNTRUSTED_MODEL_WRITE_MESSAGE
       : undefined;
   if (!message) return false;
-  const manage = "Manage Workspace Trust";
+  const manage = vscode.l10n.t("Manage Workspace Trust");
   void vscode.window
     .showErrorMessage(message, manage)
     .then((choice) => (choice === manage ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));

@@ -9,7 +9,7 @@ import { parseEngineId, type EngineId } from "../../core/templates/types";
 import type { ToolInvoker } from "../../core/quant/quantizeJob";
 import type { StudioContext } from "../context";
 
-const UNTRUSTED_NATIVE = "GGUF Studio runs llama.cpp tools only in a trusted workspace, and this one is not trusted. Trust the workspace (Manage Workspace Trust) to let the agent quantize.";
+const untrustedNative = () => vscode.l10n.t("GGUF Studio runs llama.cpp tools only in a trusted workspace, and this one is not trusted. Trust the workspace (Manage Workspace Trust) to let the agent quantize.");
 
 function sourceCandidates(ctx: StudioContext) {
   const c = ctx.config;
@@ -45,7 +45,7 @@ export class AgentToolHost {
       roots: sources.map((s) => s.root),
       baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
       nativeAllowed: vscode.workspace.isTrusted,
-      nativeRefusal: UNTRUSTED_NATIVE,
+      nativeRefusal: untrustedNative(),
       executables: () => {
         const found = ctx.tools.locate().found;
         return { quantize: found["llama-quantize"]?.path, imatrix: found["llama-imatrix"]?.path };

@@ -10,21 +10,21 @@ class StudioLanguageModelTool implements vscode.LanguageModelTool<object> {
   constructor(private readonly spec: AgentToolSpec, private readonly host: AgentToolHost, private readonly ctx: StudioContext) {}
 
   prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<object>): vscode.PreparedToolInvocation {
-    if (!this.spec.runsNativeTools) return { invocationMessage: `GGUF Studio: ${this.spec.displayName}` };
+    if (!this.spec.runsNativeTools) return { invocationMessage: vscode.l10n.t("GGUF Studio: {0}", this.spec.displayName) };
     // Nothing runs untrusted, and a call with bad paths is refused by invoke: no question to ask then.
-    if (!vscode.workspace.isTrusted) return { invocationMessage: `GGUF Studio: ${this.spec.displayName} (refused: untrusted workspace)` };
+    if (!vscode.workspace.isTrusted) return { invocationMessage: vscode.l10n.t("GGUF Studio: {0} (refused: untrusted workspace)", this.spec.displayName) };
     const env = this.host.env(new vscode.CancellationTokenSource().token);
     try {
       const plan = planQuantize(options.input, env);
       return {
-        invocationMessage: `GGUF Studio: quantizing ${plan.model}`,
+        invocationMessage: vscode.l10n.t("GGUF Studio: quantizing {0}", plan.model),
         confirmationMessages: {
-          title: "Quantize with GGUF Studio?",
-          message: `${describePlan(plan)} This runs llama-quantize on this machine.`,
+          title: vscode.l10n.t("Quantize with GGUF Studio?"),
+          message: vscode.l10n.t("{0} This runs llama-quantize on this machine.", describePlan(plan)),
         },
       };
     } catch {
-      return { invocationMessage: `GGUF Studio: ${this.spec.displayName}` };
+      return { invocationMessage: vscode.l10n.t("GGUF Studio: {0}", this.spec.displayName) };
     } finally {
       env.dispose();
     }

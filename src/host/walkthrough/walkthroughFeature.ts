@@ -25,6 +25,6 @@ export const walkthroughFeature: Feature = {
       testMode: ctx.extension.extensionMode === vscode.ExtensionMode.Test,
     };
     if (!shouldOpenOnFirstRun(facts)) return;
-    void state.update(SHOWN_KEY, true).then(() => openWalkthrough()).then(undefined, (e: unknown) => ctx.log.warn(`Could not open the walkthrough: ${e instanceof Error ? e.message : String(e)}`));
+    void state.update(SHOWN_KEY, true).then(() => openWalkthrough()).then(undefined, (e: unknown) => ctx.log.warn(vscode.l10n.t("Could not open the walkthrough: {0}", e instanceof Error ? e.message : String(e))));
   },
 };

@@ -14,7 +14,13 @@ describe("Get Started walkthrough", () => {
   });
 
   it("every step has an existing SVG from media/, alt text and completion events on contributed commands or views", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    // Strings live in package.nls.json ("%key%" in package.json), as VS Code resolves them.
+    const nls = JSON.parse(fs.readFileSync(path.join(ROOT, "package.nls.json"), "utf8")) as Record<string, string>;
+    const text = fs.readFileSync(path.join(ROOT, "package.json"), "utf8").replace(/"%([\w.-]+)%"/g, (_m, key: string) => {
+      assert.ok(key in nls, `package.nls.json has ${key}`);
+      return JSON.stringify(nls[key]);
+    });
+    const pkg = JSON.parse(text) as {
       contributes: { commands: { command: string }[]; views: Record<string, { id: string }[]>; walkthroughs: { id: string; steps: { id: string; media: { image: string; altText: string }; completionEvents: string[]; description: string }[] }[] };
     };
     const [walkthrough] = pkg.contributes.walkthroughs;
