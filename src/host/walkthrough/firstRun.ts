@@ -3,7 +3,7 @@
 export interface FirstRunFacts {
   /** The walkthrough was opened for this user before (globalState). */
   readonly alreadyShown: boolean;
-  /** The user's workbench.welcomePage.walkthroughs.openOnInstall. */
+  /** workbench.welcomePage.walkthroughs.openOnInstall, and the startup editor is not turned off. */
   readonly openOnInstall: boolean;
   /** Under a test runner the walkthrough would cover every screenshot. */
   readonly testMode: boolean;

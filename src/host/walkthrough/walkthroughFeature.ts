@@ -19,9 +19,11 @@ export const walkthroughFeature: Feature = {
   },
   activate(ctx) {
     const state = ctx.extension.globalState;
+    const workbench = vscode.workspace.getConfiguration("workbench");
     const facts: FirstRunFacts = {
       alreadyShown: state.get<boolean>(SHOWN_KEY) === true,
-      openOnInstall: vscode.workspace.getConfiguration("workbench.welcomePage").get<boolean>("walkthroughs.openOnInstall", true),
+      // Users who turned walkthroughs or the startup welcome page off do not get ours either.
+      openOnInstall: workbench.get<boolean>("welcomePage.walkthroughs.openOnInstall", true) && workbench.get<string>("startupEditor") !== "none",
       testMode: ctx.extension.extensionMode === vscode.ExtensionMode.Test,
     };
     if (!shouldOpenOnFirstRun(facts)) return;

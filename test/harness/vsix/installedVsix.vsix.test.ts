@@ -63,19 +63,28 @@ describe("installed VSIX contents", () => {
     assert.ok(extension);
     const modules = path.join(extension.extensionPath, "node_modules");
     const read = (dir: string, name: string) => JSON.parse(fs.readFileSync(path.join(dir, name, "package.json"), "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-    // The closure of node-llama-cpp's dependencies, as installed (nested copies included).
+    // The closure of node-llama-cpp's dependencies, as installed: each dependency resolved the way
+    // Node does (nearest node_modules upwards), so nested copies of other versions count too.
+    const seen = new Set<string>();
     const needed = new Set<string>();
     const visit = (name: string, from: string): void => {
-      if (needed.has(name)) return;
-      for (let dir = from; ; dir = path.dirname(path.dirname(dir))) {
-        if (fs.existsSync(path.join(dir, name, "package.json"))) {
-          needed.add(name);
-          const pkg = read(dir, name);
-          for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]) visit(dep, path.join(dir, name, "node_modules"));
-          return;
-        }
-        if (dir === modules || !dir.startsWith(modules)) return; // an absent optional (another platform's prebuilt)
+      // The next node_modules folder up (a scoped package sits one level deeper).
+      const up = (dir: string): string => {
+        let d = path.dirname(dir);
+        while (path.basename(d) !== "node_modules" && d.length > modules.length) d = path.dirname(d);
+        return d;
+      };
+      for (let dir = from; dir.startsWith(modules); dir = dir === modules ? "" : up(dir)) {
+        const at = path.join(dir, name);
+        if (!fs.existsSync(path.join(at, "package.json"))) continue;
+        if (seen.has(at)) return;
+        seen.add(at);
+        if (dir === modules) needed.add(name);
+        const pkg = read(dir, name);
+        for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]) visit(dep, path.join(at, "node_modules"));
+        return;
       }
+      // Not installed: an optional prebuilt for another platform.
     };
     visit("node-llama-cpp", modules);
     const top = fs.readdirSync(modules).filter((n) => !n.startsWith(".")).flatMap((n) => (n.startsWith("@") ? fs.readdirSync(path.join(modules, n)).map((m) => `${n}/${m}`) : [n]));
