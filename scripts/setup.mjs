@@ -103,21 +103,9 @@ if (!force && nodeModulesMatchLock()) {
   console.log("setup: node_modules matches package-lock.json; skipping npm ci");
 } else {
   const env = { ...process.env, npm_config_yes: "true" };
-  console.log("setup: $ npm ci");
-  const ci = spawnSync(npm, ["ci", "--no-audit", "--no-fund"], { cwd: root, env, encoding: "utf8" });
-  if (ci.status === 0) {
-    process.stdout.write(ci.stdout);
-  } else if (/in sync|Missing: .* from lock file/.test(`${ci.stdout}${ci.stderr}`)) {
-    // node-llama-cpp lists prebuilt packages for every OS as optional dependencies; registries
-    // (mirrors) without some of them leave those out of the lock, and `npm ci` then refuses the lock.
-    // `npm install --no-save` installs the same locked versions and tolerates the absent optionals.
-    console.log("setup: npm ci rejected the lock over absent optional platform packages; using npm install --no-save");
-    run(npm, ["install", "--no-save", "--no-audit", "--no-fund"], { env });
-  } else {
-    process.stdout.write(ci.stdout);
-    process.stderr.write(ci.stderr);
-    fail(`npm ci failed (exit ${ci.status})`);
-  }
+  // The lock lists every optional platform prebuilt of node-llama-cpp, also those the registry
+  // lacks (os/cpu-gated, no tarball): npm ci accepts it as it is, with no fallback to npm install.
+  run(npm, ["ci", "--no-audit", "--no-fund"], { env });
   if (!nodeModulesMatchLock()) fail("node_modules does not match package-lock.json after installing");
 }
 

@@ -26,6 +26,7 @@ export const COMMAND_IDS = [
   "ggufStudio.saveTemplateToGguf",
   "ggufStudio.showTemplateDiff",
   "ggufStudio.previewTemplate",
+  "ggufStudio.openWalkthrough",
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -9,13 +9,17 @@ import { templatePreviewFeature } from "./templates/templatePreviewFeature";
 import { recipesFeature } from "./recipes/recipesFeature";
 import { kldFeature } from "./kld/kldFeature";
 import { accuracyFeature } from "./kld/accuracyFeature";
+import { LANGUAGE_MODEL_TOOLS, languageModelToolsFeature } from "./agentTools/languageModelTools";
+import { walkthroughFeature } from "./walkthrough/walkthroughFeature";
 import { UNTRUSTED_MODEL_WRITE_MESSAGE } from "./trust";
 
 // Each feature area contributes its commands and providers; activate() only wires them.
-const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature, accuracyFeature];
+const FEATURES: Feature[] = [nativeToolsFeature, modelsFeature, quantizeFeature, templatesFeature, templatePreviewFeature, recipesFeature, kldFeature, accuracyFeature, languageModelToolsFeature, walkthroughFeature];
 
 export interface GgufStudioApi {
   readonly context: StudioContext;
+  /** The language-model tools by name. */
+  readonly languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>>;
 }
 
 export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
@@ -28,7 +32,7 @@ export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
   }
   for (const f of FEATURES) f.activate?.(ctx);
   ctx.log.info(`GGUF Studio activated (${extension.extensionUri.fsPath})`);
-  return { context: ctx };
+  return { context: ctx, languageModelTools: LANGUAGE_MODEL_TOOLS };
 }
 
 /**
@@ -39,12 +43,12 @@ export function activate(extension: vscode.ExtensionContext): GgufStudioApi {
 function refusedUntrusted(id: CommandId): boolean {
   if (vscode.workspace.isTrusted) return false;
   const message = NATIVE_TOOL_COMMANDS.includes(id)
-    ? "GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models."
+    ? vscode.l10n.t("GGUF Studio runs llama.cpp tools only in a trusted workspace. Trust this workspace to quantize or evaluate models.")
     : MODEL_WRITING_COMMANDS.includes(id)
       ? UNTRUSTED_MODEL_WRITE_MESSAGE
       : undefined;
   if (!message) return false;
-  const manage = "Manage Workspace Trust";
+  const manage = vscode.l10n.t("Manage Workspace Trust");
   void vscode.window
     .showErrorMessage(message, manage)
     .then((choice) => (choice === manage ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));

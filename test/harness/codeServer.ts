@@ -60,6 +60,8 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
 function userSettings(trust: TrustMode, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     "workbench.startupEditor": "none",
+    // The installed-VSIX suite runs GGUF Studio in production mode, where it opens its walkthrough once.
+    "workbench.welcomePage.walkthroughs.openOnInstall": false,
     "workbench.tips.enabled": false,
     "workbench.enableExperiments": false,
     "telemetry.telemetryLevel": "off",

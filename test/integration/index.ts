@@ -11,7 +11,7 @@ import path from "node:path";
 import Mocha from "mocha";
 import * as vscode from "vscode";
 import { GREP_ENV, SUITE_ENV, TRUST_MODE_ENV } from "../harness/protocol";
-import { hasBrowserDriver, log, reportTotals, waitUntil, workbenchClick } from "./driver";
+import { hasBrowserDriver, log, reportTotals, screenshot, waitUntil, workbenchClick } from "./driver";
 
 const outTest = path.resolve(__dirname, "..");
 const SUITES = {
@@ -45,7 +45,10 @@ async function awaitTrust(expected: string | undefined): Promise<void> {
       });
     });
     await vscode.commands.executeCommand("workbench.trust.manage");
-    await workbenchClick(".workspace-trust-editor .workspace-trust-buttons .monaco-button", "Trust", 30_000);
+    await workbenchClick(".workspace-trust-editor .workspace-trust-buttons .monaco-button", "Trust", 30_000).catch(async (e: unknown) => {
+      await screenshot("trust-setup-failed"); // what covered the Trust button
+      throw e;
+    });
     await waitUntil(() => vscode.workspace.isTrusted || undefined, "workspace trust to be granted", 30_000);
     await granted;
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");

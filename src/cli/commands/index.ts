@@ -4,9 +4,10 @@ import { diffCommand } from "./diff";
 import { evalCommand } from "./evalCommand";
 import { inspectCommand } from "./inspect";
 import { kldCommand } from "./kld";
+import { mcpCommand } from "./mcp";
 import { quantizeCommand } from "./quantize";
 import { recipeCommand } from "./recipe";
 import { setMetadataCommand } from "./setMetadata";
 import { templateCommand } from "./template";
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, diffCommand, setMetadataCommand, quantizeCommand, kldCommand, evalCommand, recipeCommand, templateCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, diffCommand, setMetadataCommand, quantizeCommand, kldCommand, evalCommand, recipeCommand, templateCommand, mcpCommand];

@@ -56,3 +56,55 @@ describe("installed VSIX", () => {
     await llama.dispose();
   });
 });
+
+describe("installed VSIX contents", () => {
+  it("holds no package esbuild bundles: node_modules is node-llama-cpp and its dependencies only", () => {
+    const extension = vscode.extensions.getExtension("gguf-studio.gguf-studio");
+    assert.ok(extension);
+    const modules = path.join(extension.extensionPath, "node_modules");
+    const read = (dir: string, name: string) => JSON.parse(fs.readFileSync(path.join(dir, name, "package.json"), "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    // The closure of node-llama-cpp's dependencies, as installed: each dependency resolved the way
+    // Node does (nearest node_modules upwards), so nested copies of other versions count too.
+    const seen = new Set<string>();
+    const needed = new Set<string>();
+    const visit = (name: string, from: string): void => {
+      // The next node_modules folder up (a scoped package sits one level deeper).
+      const up = (dir: string): string => {
+        let d = path.dirname(dir);
+        while (path.basename(d) !== "node_modules" && d.length > modules.length) d = path.dirname(d);
+        return d;
+      };
+      for (let dir = from; dir.startsWith(modules); dir = dir === modules ? "" : up(dir)) {
+        const at = path.join(dir, name);
+        if (!fs.existsSync(path.join(at, "package.json"))) continue;
+        if (seen.has(at)) return;
+        seen.add(at);
+        if (dir === modules) needed.add(name);
+        const pkg = read(dir, name);
+        for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]) visit(dep, path.join(at, "node_modules"));
+        return;
+      }
+      // Not installed: an optional prebuilt for another platform.
+    };
+    visit("node-llama-cpp", modules);
+    const top = fs.readdirSync(modules).filter((n) => !n.startsWith(".")).flatMap((n) => (n.startsWith("@") ? fs.readdirSync(path.join(modules, n)).map((m) => `${n}/${m}`) : [n]));
+    const extra = top.filter((n) => !needed.has(n));
+    assert.deepEqual(extra, [], `packages in the VSIX that node-llama-cpp does not need: ${extra.join(", ")}`);
+    for (const bundled of ["@modelcontextprotocol/sdk", "@huggingface/gguf", "zod"]) assert.ok(!top.includes(bundled), bundled);
+  });
+
+  it("its gguf-studio CLI serves MCP from the installed folder", async () => {
+    const extension = vscode.extensions.getExtension("gguf-studio.gguf-studio");
+    assert.ok(extension);
+    const { spawnSync } = await import("node:child_process");
+    const requests = [
+      { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "vsix-test", version: "1" } } },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", id: 2, method: "tools/list" },
+    ].map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const r = spawnSync(process.execPath, [path.join(extension.extensionPath, "dist", "cli.js"), "mcp", "--no-caches"], { input: requests, encoding: "utf8", timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" } });
+    assert.equal(r.status, 0, r.stderr);
+    const replies = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: number; result?: { tools?: { name: string }[] } });
+    assert.deepEqual(replies.find((x) => x.id === 2)?.result?.tools?.map((t) => t.name), ["gguf_inspect", "gguf_check_chat_template", "gguf_estimate_quant_size", "gguf_list_models", "gguf_quantize"]);
+  });
+});
