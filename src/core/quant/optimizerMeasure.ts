@@ -98,7 +98,15 @@ async function probeTextImatrix(o: OptimizeOptions, c: MeasureContext): Promise<
 
 export async function measureByEngine(o: OptimizeOptions & { readonly engine: string }, c: MeasureContext & { readonly allowed: (g: TensorGroup, t: string) => boolean }): Promise<MeasuredChoice> {
   o.onProgress?.({ phase: "probe", done: 0, total: 1, message: "loading the base model into the probe engine and computing its log-probabilities" });
-  const proxyImatrix = !o.imatrix && o.imatrixTool && (o.design ?? "sparse") === "sparse" ? await probeTextImatrix(o, c) : undefined;
+  // Without activation statistics the proxy is the plain weight error: a failed llama-imatrix run (e.g.
+  // a text too short, which the engine then reports in its own words) does not stop the optimizer.
+  const proxyImatrix = !o.imatrix && o.imatrixTool && (o.design ?? "sparse") === "sparse"
+    ? await probeTextImatrix(o, c).catch((e: Error) => {
+      if (e instanceof ToolCancelledError) throw e;
+      o.onLine?.(`activation statistics for the proxy failed (${e.message.split("\n")[0]}); using the plain weight error`);
+      return undefined;
+    })
+    : undefined;
   const eo: ProbeEngineOptions = {
     executable: o.engine, basePath: o.basePath, textPath: c.probeText, contextSize: c.ctx, chunks: c.probeChunks, imatrix: o.imatrix, proxyImatrix,
     gpuLayers: o.gpuLayers, threads: o.threads, topK: o.topK, signal: o.signal, run: o.run, onLine: o.onLine,

@@ -5,6 +5,7 @@ import path from "node:path";
 import { LogitsCache } from "../../../src/core/eval/logitsCache";
 import { locateTools } from "../../../src/core/native/toolLocator";
 import { ToolCancelledError } from "../../../src/core/native/toolRunner";
+import { ProbeEngineError } from "../../../src/core/quant/probeEngine";
 import {
   BudgetError, chooseTypes, groupBytes, groupTensors, monotoneOptions, parseBudget, recipeFromChoice, type Sensitivity, type TensorGroup,
 } from "../../../src/core/quant/optimizer";
@@ -186,6 +187,18 @@ describe("optimizer run with the probe engine (sparse design: kill, resume, plan
     basePath: fixture("tiny-moe-f16.gguf"), evalPath: path.join(dir, "eval.txt"), probeTextPath: path.join(dir, "calib.txt"), workDir: path.join(dir, "work"),
     cache: new LogitsCache(path.join(dir, "cache"), 1024 ** 3), threads: 2, probeChunks: 2, verifyChunks: 2, contextSize: 128,
     candidateTypes: ["Q2_K", "Q4_K", "Q6_K", "Q8_0"], budget: { kind: "bpw" as const, bitsPerWeight: 4.0 }, ...extra,
+  });
+
+  it("a probe text too short for the proxy's activation statistics still gets the engine's own error", async () => {
+    const short = path.join(dir, "short.txt");
+    fs.writeFileSync(short, "def f(x):\n    return x\n");
+    const lines: string[] = [];
+    await assert.rejects(
+      optimizeRecipe(options({ probeTextPath: short, imatrixTool: tools["llama-imatrix"]?.path, workDir: path.join(dir, "work-short"), onLine: (l: string) => lines.push(l) })),
+      (e: unknown) => e instanceof ProbeEngineError && e.code === "text-too-short",
+    );
+    assert.ok(lines.some((l) => l.startsWith("activation statistics for the proxy failed")), "the failed llama-imatrix run is said, not fatal");
+    assert.deepEqual(fs.readdirSync(path.join(dir, "work-short")).filter((f) => f.includes(".imatrix")), [], "no partial statistics file is left");
   });
 
   it("keeps every reading when stopped mid-run, resumes, stays within G + 2·T + 10 evaluations and the budget", async () => {
