@@ -108,6 +108,9 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
   let fit: SparseFit | undefined;
   let sens: Sensitivity;
   const alternatives: { label: string; sens: Sensitivity }[] = [];
+  /** Each group's cells, without the types it may not take (imatrix-only types without imatrix data). */
+  const allowedOnly = (cellsOf: (groupId: string) => Iterable<readonly [string, number]>): Sensitivity =>
+    new Map(groups.map((g) => [g.id, new Map([...cellsOf(g.id)].filter(([t]) => a.allowed(g, t)))]));
   if (a.design === "sparse") {
     const refReadings = new Map(groups.filter((g) => a.readings[g.id]?.[ref] !== undefined).map((g) => [g.id, a.readings[g.id][ref]]));
     await runAll(typeProbeGroups(groups, refReadings).flatMap((g) => types.filter((t) => t !== ref && want(g, t)).map((t) => ({ g, t }))));
@@ -133,15 +136,15 @@ export async function measureWithEngine(a: EngineMeasureArgs): Promise<EngineMea
     // Groups left unmeasured (evaluation or time budget) borrow from measured groups of their kind.
     const filled: Record<string, Record<string, number>> = Object.fromEntries([...fit.sens].map(([g, c]) => [g, Object.fromEntries(c)]));
     fillUnmeasured(groups, types, filled);
-    sens = new Map(groups.map((g) => [g.id, new Map(Object.entries(filled[g.id] ?? {}).filter(([t]) => a.allowed(g, t)))]));
-    const allowedOnly = (m: Sensitivity): Sensitivity => new Map(groups.map((g) => [g.id, new Map([...(m.get(g.id) ?? new Map())].filter(([t]) => a.allowed(g, t)))]));
-    const rankOne = allowedOnly(rankOneFromReadings(groups, types, ref, readingMap));
+    sens = allowedOnly((id) => Object.entries(filled[id] ?? {}));
+    const unfiltered = rankOneFromReadings(groups, types, ref, readingMap);
+    const rankOne = allowedOnly((id) => unfiltered.get(id) ?? []);
     if (groups.every((g) => (rankOne.get(g.id)?.size ?? 0) > 0)) {
-      alternatives.push({ label: "rank-one", sens: rankOne }, { label: "blend", sens: allowedOnly(blendSensitivity(sens, rankOne)) });
+      // The blend keeps the cells both models have, so it holds only allowed types too.
+      alternatives.push({ label: "rank-one", sens: rankOne }, { label: "blend", sens: blendSensitivity(sens, rankOne) });
     }
   } else {
-    const readingMap: Sensitivity = new Map(groups.map((g) => [g.id, new Map(Object.entries(a.readings[g.id] ?? {}).filter(([t]) => a.allowed(g, t)))]));
-    sens = fitSensitivity(readingMap);
+    sens = fitSensitivity(allowedOnly((id) => Object.entries(a.readings[id] ?? {})));
   }
   const probeWallMs = Date.now() - started;
   const additiveChoice = chooseTypes(groups, types, sens, a.tensorBudgetBytes, 0);
