@@ -5,7 +5,8 @@ import type { DivergenceStats } from "./divergenceStats";
 
 export type McFormat = "raw" | "chat";
 
-export interface AccuracyResultRecord {
+/** Which quant a stored result is for. */
+export interface EvaluatedQuant {
   readonly id: string;
   readonly quantPath: string;
   readonly quantName: string;
@@ -13,6 +14,9 @@ export interface AccuracyResultRecord {
   /** File size on disk (what efficiency divides by). */
   readonly quantBytes: number;
   readonly bitsPerWeight: number;
+}
+
+export interface AccuracyResultRecord extends EvaluatedQuant {
   /** True for the base model's own run (the reference for flips). */
   readonly isBase: boolean;
   readonly setPath: string;
@@ -40,13 +44,7 @@ export interface AccuracyResultRecord {
   readonly promptTokens?: { readonly evaluated: number; readonly reused: number };
 }
 
-export interface DivergenceResultRecord {
-  readonly id: string;
-  readonly quantPath: string;
-  readonly quantName: string;
-  readonly quantFingerprint: string;
-  readonly quantBytes: number;
-  readonly bitsPerWeight: number;
+export interface DivergenceResultRecord extends EvaluatedQuant {
   readonly promptsPath: string;
   readonly promptsFingerprint: string;
   readonly tokens: number;

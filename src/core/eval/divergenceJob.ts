@@ -11,10 +11,10 @@ import { chatRenderer, type PromptMessage } from "./chatPrompt";
 import { divergenceStats } from "./divergenceStats";
 import { fileFingerprint, textFingerprint } from "./fileFingerprint";
 import { modelBits } from "./kldJob";
-import { loadEvalModel, openLlamaRuntime, type EvalModel, type GpuChoice, type LlamaRuntime } from "./llamaModel";
-import { EvalCancelledError, type EvalProgress, type McModelFailure } from "./mcJob";
+import { loadEvalModel, openLlamaRuntime, type EvalModel } from "./llamaModel";
+import { EvalCancelledError, type EvalRunOptions, type McModelFailure } from "./mcJob";
 import { QuestionSetError } from "./questionSet";
-import type { KldResultsFile, KldResultsStore } from "./resultsStore";
+import type { KldResultsFile } from "./resultsStore";
 import { vocabFingerprint } from "./vocabFingerprint";
 
 export type DivergencePrompt = { readonly kind: "text"; readonly text: string } | { readonly kind: "chat"; readonly messages: readonly PromptMessage[] };
@@ -67,19 +67,9 @@ export function parseDivergencePrompts(text: string, file: string): DivergencePr
 
 export const DEFAULT_DIVERGENCE_TOKENS = 32;
 
-export interface DivergenceJobOptions {
-  readonly basePath: string;
-  readonly quants: readonly string[];
+export interface DivergenceJobOptions extends EvalRunOptions {
   readonly promptsPath: string;
   readonly tokens?: number;
-  readonly gpu?: GpuChoice;
-  readonly gpuLayers?: number;
-  readonly threads?: number;
-  readonly commandLine: string;
-  readonly store?: KldResultsStore;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: EvalProgress) => void;
-  readonly runtime?: LlamaRuntime;
 }
 
 export interface DivergenceJobResult {

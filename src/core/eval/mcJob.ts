@@ -34,14 +34,10 @@ export interface EvalProgress {
   readonly total: number;
 }
 
-export interface McJobOptions {
+/** What every in-process evaluation of a base and its quants takes besides its own inputs. */
+export interface EvalRunOptions {
   readonly basePath: string;
   readonly quants: readonly string[];
-  readonly setPath: string;
-  readonly devPath?: string;
-  readonly shots?: number;
-  readonly format?: McFormat;
-  readonly limit?: number;
   readonly gpu?: GpuChoice;
   readonly gpuLayers?: number;
   readonly threads?: number;
@@ -52,6 +48,14 @@ export interface McJobOptions {
   readonly onProgress?: (p: EvalProgress) => void;
   /** A runtime to reuse (tests, benchmarks); else one is opened and disposed. */
   readonly runtime?: LlamaRuntime;
+}
+
+export interface McJobOptions extends EvalRunOptions {
+  readonly setPath: string;
+  readonly devPath?: string;
+  readonly shots?: number;
+  readonly format?: McFormat;
+  readonly limit?: number;
 }
 
 export interface McModelFailure {

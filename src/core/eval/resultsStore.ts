@@ -85,39 +85,33 @@ export class KldResultsStore {
    * (same eval text, context and chunks). Written to a temp file and renamed.
    */
   async add(base: KldResultsFile["base"], record: KldResultRecord): Promise<string> {
-    await fs.promises.mkdir(this.dir, { recursive: true });
-    const file = this.fileFor(base.name, base.fingerprint);
-    const old = await this.read(file);
-    const existing = old?.results ?? [];
     const same = (r: KldResultRecord) =>
       r.quantFingerprint === record.quantFingerprint && r.evalFingerprint === record.evalFingerprint &&
       r.contextSize === record.contextSize && r.chunks === record.chunks;
-    const data: KldResultsFile = { ...old, version: 1, base, results: [...existing.filter((r) => !same(r)), record] };
-    await writeFileAtomically(file, JSON.stringify(data, null, 2));
-    return file;
+    return this.update(base, (old) => ({ results: [...(old?.results ?? []).filter((r) => !same(r)), record] }));
   }
 
   /** Adds an accuracy result, replacing one of the same model content on the same set, shots, format and limit. */
   async addAccuracy(base: KldResultsFile["base"], record: AccuracyResultRecord): Promise<string> {
-    await fs.promises.mkdir(this.dir, { recursive: true });
-    const file = this.fileFor(base.name, base.fingerprint);
-    const old = await this.read(file);
     const same = (r: AccuracyResultRecord) =>
       r.quantFingerprint === record.quantFingerprint && r.isBase === record.isBase && r.setFingerprint === record.setFingerprint &&
       r.shots === record.shots && r.format === record.format && r.limit === record.limit;
-    const data: KldResultsFile = { ...old, version: 1, base, results: old?.results ?? [], accuracy: [...(old?.accuracy ?? []).filter((r) => !same(r)), record] };
-    await writeFileAtomically(file, JSON.stringify(data, null, 2));
-    return file;
+    return this.update(base, (old) => ({ accuracy: [...(old?.accuracy ?? []).filter((r) => !same(r)), record] }));
   }
 
   /** Adds a divergence result, replacing one of the same quant content on the same prompts and token count. */
   async addDivergence(base: KldResultsFile["base"], record: DivergenceResultRecord): Promise<string> {
+    const same = (r: DivergenceResultRecord) =>
+      r.quantFingerprint === record.quantFingerprint && r.promptsFingerprint === record.promptsFingerprint && r.tokens === record.tokens;
+    return this.update(base, (old) => ({ divergence: [...(old?.divergence ?? []).filter((r) => !same(r)), record] }));
+  }
+
+  /** Reads the base's file, applies `change` to it and writes it back (temp file + rename). */
+  private async update(base: KldResultsFile["base"], change: (old: KldResultsFile | undefined) => Partial<KldResultsFile>): Promise<string> {
     await fs.promises.mkdir(this.dir, { recursive: true });
     const file = this.fileFor(base.name, base.fingerprint);
     const old = await this.read(file);
-    const same = (r: DivergenceResultRecord) =>
-      r.quantFingerprint === record.quantFingerprint && r.promptsFingerprint === record.promptsFingerprint && r.tokens === record.tokens;
-    const data: KldResultsFile = { ...old, version: 1, base, results: old?.results ?? [], divergence: [...(old?.divergence ?? []).filter((r) => !same(r)), record] };
+    const data: KldResultsFile = { ...old, version: 1, base, results: old?.results ?? [], ...change(old) };
     await writeFileAtomically(file, JSON.stringify(data, null, 2));
     return file;
   }
