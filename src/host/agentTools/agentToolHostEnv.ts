@@ -3,27 +3,15 @@
 import os from "node:os";
 import * as vscode from "vscode";
 import type { AgentToolEnv } from "../../core/agentTools";
-import { candidateSources, existingSources } from "../../core/models/modelSources";
+import { existingSources } from "../../core/models/modelSources";
 import { EngineSet } from "../../core/templates/engines";
 import { parseEngineId, type EngineId } from "../../core/templates/types";
 import type { ToolInvoker } from "../../core/quant/quantizeJob";
 import type { StudioContext } from "../context";
+import { modelSourceCandidates } from "../views/modelSourceCandidates";
 
 const untrustedNative = () => vscode.l10n.t("GGUF Studio runs llama.cpp tools only in a trusted workspace, and this one is not trusted. Trust the workspace (Manage Workspace Trust) to let the agent quantize.");
 
-function sourceCandidates(ctx: StudioContext) {
-  const c = ctx.config;
-  return candidateSources(
-    {
-      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => ({ name: f.name, path: f.uri.fsPath })),
-      modelFolders: c.modelFolders,
-      scanHuggingFaceCache: c.scanHuggingFaceCache,
-      scanLmStudio: c.scanLmStudio,
-      scanLlamaCppCache: c.scanLlamaCppCache,
-    },
-    { home: os.homedir(), env: process.env, platform: process.platform },
-  );
-}
 
 /** Builds the environment for one invocation (settings and trust are read at call time). */
 export class AgentToolHost {
@@ -38,7 +26,7 @@ export class AgentToolHost {
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
     if (token.isCancellationRequested) abort.abort();
-    const sources = sourceCandidates(ctx);
+    const sources = modelSourceCandidates(ctx);
     const invoke: ToolInvoker = (_tool, executable, args, o) =>
       ctx.tools.runExecutable(executable, args, { token, outputs: o.outputs, parseProgress: o.parseProgress, onProgress: o.onProgress, onLine: o.onLine });
     return {

@@ -6,9 +6,10 @@ import nodePath from "node:path";
 import * as vscode from "vscode";
 import { isGgufFileName, scanForGguf, type ScannedFile, type UnreadableFolder } from "../../core/models/folderScan";
 import { formatBytes, SourceCatalog } from "../../core/models/modelCatalog";
-import { candidateSources, existingSources, huggingFaceRepoOf, type ModelSource } from "../../core/models/modelSources";
+import { existingSources, huggingFaceRepoOf, type ModelSource } from "../../core/models/modelSources";
 import type { StudioContext } from "../context";
 import { Disposable } from "../disposable";
+import { modelSourceCandidates } from "./modelSourceCandidates";
 import { ModelNode, NoticeNode, ShardNode, SourceNode, type ModelsNode } from "./modelNodes";
 import type { ModelsSnapshot } from "./modelsTreeTypes";
 
@@ -50,17 +51,7 @@ export class ModelsTreeProvider extends Disposable implements vscode.TreeDataPro
   }
 
   private async computeSources(): Promise<void> {
-    const c = this.ctx.config;
-    const candidates = candidateSources(
-      {
-        workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => ({ name: f.name, path: f.uri.fsPath })),
-        modelFolders: c.modelFolders,
-        scanHuggingFaceCache: c.scanHuggingFaceCache,
-        scanLmStudio: c.scanLmStudio,
-        scanLlamaCppCache: c.scanLlamaCppCache,
-      },
-      { home: os.homedir(), env: process.env, platform: process.platform },
-    );
+    const candidates = modelSourceCandidates(this.ctx);
     const present = await existingSources(candidates);
     const next = new Map<string, SourceState>();
     for (const s of present) {
